@@ -1,0 +1,363 @@
+"""Loading and validating the content folder.
+
+``load_content`` reads every YAML file with the safe loader, validates each against its
+model, then checks the whole (unique ids, resolving references and sources). Problems
+are collected, never raised one at a time, so ``kb validate`` can report them all; each
+points at a file, line and column. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ValidationError
+
+from kb import yamlpos
+from kb.models import (
+    ENTRY_MODELS,
+    FOLDERS,
+    TYPE_OF_FOLDER,
+    CaseStudy,
+    EntryBase,
+    SourceDocument,
+    SourcesFile,
+    Taxonomy,
+)
+
+TAXONOMY_FILE = "taxonomy.yaml"
+SOURCES_FILE = "sources.yaml"
+
+
+class ContentNotFound(Exception):
+    """There is no content folder where one was expected."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the content, at a place in a file."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class ContentInvalid(Exception):
+    """The content has problems; ``problems`` lists them all."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = "\n".join(str(p) for p in problems[:20])
+        more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} problem(s) in the content:\n{shown}{more}")
+
+
+def find_content_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--content`` if given, else ``$KB_CONTENT``, else ``./content``.
+
+    Never next to the installed package: the content belongs to the project the user is in.
+    """
+    chosen = explicit or os.environ.get("KB_CONTENT") or "content"
+    path = Path(chosen).expanduser().resolve()
+    if not path.is_dir():
+        raise ContentNotFound(
+            f"no content folder at {path}: run kb from the project root, "
+            "or say where it is with --content DIR or KB_CONTENT"
+        )
+    return path
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@dataclass
+class Content:
+    """Everything in a content folder, validated."""
+
+    root: Path
+    taxonomy: Taxonomy
+    documents: dict[str, SourceDocument]
+    entries: dict[str, EntryBase] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def of_type(self, entry_type: str | None) -> list[EntryBase]:
+        return [e for e in self.entries.values() if entry_type in (None, "all", e.type)]
+
+    def published(self) -> list[EntryBase]:
+        """Entries readers see: drafts stay out of lists, search and the site."""
+        return [e for e in self.entries.values() if e.status != "draft"]
+
+    def case_studies(self) -> list[CaseStudy]:
+        return [e for e in self.published() if isinstance(e, CaseStudy)]
+
+    def term_name(self, vocabulary: str, term_id: str) -> str:
+        for term in self.taxonomy.vocabularies().get(vocabulary, []):
+            if term.id == term_id:
+                return term.name
+        entry = self.entries.get(term_id)
+        return entry.title if entry else term_id
+
+    def fingerprint(self) -> str:
+        """Hash of all entries, to tell whether anything built from them is stale."""
+        digest = hashlib.sha256()
+        for entry_id in sorted(self.entries):
+            digest.update(entry_hash(self.entries[entry_id]).encode())
+        digest.update(self.taxonomy.model_dump_json().encode())
+        return digest.hexdigest()
+
+
+def entry_hash(entry: BaseModel) -> str:
+    return hashlib.sha256(entry.model_dump_json().encode()).hexdigest()[:16]
+
+
+# --- reading one file ------------------------------------------------------------------
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _read(path: Path, problems: list[Problem]) -> yamlpos.Located | None:
+    shown = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(shown, 1, 1, f"not UTF-8 text ({exc.reason})"))
+        return None
+    try:
+        return yamlpos.load(text)
+    except yamlpos.YamlSyntaxError as exc:
+        problems.append(Problem(shown, exc.position.line, exc.position.column, exc.message))
+        return None
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def pydantic_problems(exc: ValidationError, model: type[BaseModel], shown: str, located: yamlpos.Located | None) -> list[Problem]:
+    """Turn pydantic's errors into located, human messages."""
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        name = _field_name(loc)
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(model, loc[:-1])
+            message = f"unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), allowed)}"
+            pos = located.position(loc, key=True) if located else yamlpos.Position(1, 1)
+        elif kind == "missing":
+            message = f"missing required field '{name}'"
+            pos = located.position(loc[:-1]) if located else yamlpos.Position(1, 1)
+        else:
+            given = err.get("input")
+            message = f"field '{name}': {err['msg']}"
+            if kind == "literal_error" and isinstance(given, str):
+                expected = err.get("ctx", {}).get("expected", "")
+                options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
+                message = f"field '{name}': '{given}' is not one of {expected}{did_you_mean(given, options)}"
+            elif kind == "string_pattern_mismatch":
+                message = f"field '{name}': '{given}' is not a slug (lowercase letters, digits and single hyphens)"
+            pos = located.position(loc) if located else yamlpos.Position(1, 1)
+        problems.append(Problem(shown, pos.line, pos.column, message))
+    return problems
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the (sub)model at ``loc``, for "did you mean"."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = getattr(current, "model_fields", {}).get(part)
+        if info is None:
+            return []
+        current = _model_in(info.annotation)
+    return list(getattr(current, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _validate_file(path: Path, model: type[BaseModel], problems: list[Problem]) -> tuple[Any, yamlpos.Located | None]:
+    located = _read(path, problems)
+    if located is None:
+        return None, None
+    shown = _display(path)
+    if not isinstance(located.data, dict):
+        problems.append(Problem(shown, 1, 1, f"expected a mapping of fields for {model.__name__}, got {type(located.data).__name__}"))
+        return None, located
+    try:
+        return model.model_validate(located.data), located
+    except ValidationError as exc:
+        problems.extend(pydantic_problems(exc, model, shown, located))
+        return None, located
+
+
+def parse_entry(data: Any, shown: str, located: yamlpos.Located | None, expected_type: str | None = None) -> tuple[EntryBase | None, list[Problem]]:
+    """Validate one entry's data (from a file or a submission) against its type's model."""
+    problems: list[Problem] = []
+    if not isinstance(data, dict):
+        return None, [Problem(shown, 1, 1, "expected a mapping of fields (an entry), got " + type(data).__name__)]
+    entry_type = data.get("type")
+    pos = located.position(("type",)) if located else yamlpos.Position(1, 1)
+    if entry_type is None:
+        hint = f" (this folder holds '{expected_type}')" if expected_type else ""
+        return None, [Problem(shown, 1, 1, f"missing required field 'type'{hint}")]
+    if entry_type not in ENTRY_MODELS:
+        return None, [
+            Problem(shown, pos.line, pos.column, f"field 'type': unknown entry type '{entry_type}'{did_you_mean(str(entry_type), ENTRY_MODELS)}; expected one of {', '.join(ENTRY_MODELS)}")
+        ]
+    if expected_type and entry_type != expected_type:
+        return None, [
+            Problem(shown, pos.line, pos.column, f"field 'type': '{entry_type}' entries belong in content/{FOLDERS[entry_type]}/, not content/{FOLDERS[expected_type]}/")
+        ]
+    model = ENTRY_MODELS[entry_type]
+    try:
+        return model.model_validate(data), problems
+    except ValidationError as exc:
+        return None, pydantic_problems(exc, model, shown, located)
+
+
+# --- the whole folder ------------------------------------------------------------------
+
+
+def load_content(root: Path) -> tuple[Content, list[Problem]]:
+    """Load and validate a content folder; return what loaded and every problem found."""
+    problems: list[Problem] = []
+    taxonomy, _ = _validate_file(root / TAXONOMY_FILE, Taxonomy, problems) if (root / TAXONOMY_FILE).exists() else (None, None)
+    if taxonomy is None:
+        if not (root / TAXONOMY_FILE).exists():
+            problems.append(Problem(_display(root / TAXONOMY_FILE), 1, 1, "missing taxonomy file"))
+        taxonomy = Taxonomy(themes=[], population_groups=[], care_settings=[], roles=[])
+    sources, _ = _validate_file(root / SOURCES_FILE, SourcesFile, problems) if (root / SOURCES_FILE).exists() else (None, None)
+    if sources is None and not (root / SOURCES_FILE).exists():
+        problems.append(Problem(_display(root / SOURCES_FILE), 1, 1, "missing sources file (the source documents entries cite)"))
+    documents = {d.id: d for d in sources.documents} if sources else {}
+    content = Content(root=root, taxonomy=taxonomy, documents=documents)
+
+    locations: dict[str, tuple[str, yamlpos.Located]] = {}
+    broken: set[str] = set()  # files that failed: links to them are not reported again
+    for path in _entry_files(root, problems):
+        shown = _display(path)
+        located = _read(path, problems)
+        if located is None:
+            broken.add(path.stem)
+            continue
+        entry, found = parse_entry(located.data, shown, located, TYPE_OF_FOLDER[path.parent.name])
+        problems.extend(found)
+        if entry is None:
+            broken.add(path.stem)
+            continue
+        if entry.id != path.stem:
+            pos = located.position(("id",))
+            problems.append(Problem(shown, pos.line, pos.column, f"field 'id': '{entry.id}' must equal the file name '{path.stem}'"))
+            continue
+        if entry.id in content.entries:
+            pos = located.position(("id",))
+            problems.append(Problem(shown, pos.line, pos.column, f"duplicate id '{entry.id}' (also in {_display(content.files[entry.id])})"))
+            continue
+        content.entries[entry.id] = entry
+        content.files[entry.id] = path
+        locations[entry.id] = (shown, located)
+
+    problems.extend(_taxonomy_problems(root, taxonomy))
+    for entry_id, entry in content.entries.items():
+        shown, located = locations[entry_id]
+        problems.extend(reference_problems(entry, content, shown, located, ignore=broken))
+    return content, sorted(problems)
+
+
+def _entry_files(root: Path, problems: list[Problem]) -> list[Path]:
+    files = []
+    for folder in FOLDERS.values():
+        directory = root / folder
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.iterdir()):
+            if path.suffix == ".yml":
+                problems.append(Problem(_display(path), 1, 1, "entry files end in .yaml, not .yml"))
+            elif path.suffix == ".yaml":
+                files.append(path)
+    return files
+
+
+def _taxonomy_problems(root: Path, taxonomy: Taxonomy) -> list[Problem]:
+    problems = []
+    for name, terms in taxonomy.vocabularies().items():
+        seen = set()
+        for term in terms:
+            if term.id in seen:
+                problems.append(Problem(_display(root / TAXONOMY_FILE), 1, 1, f"{name}: duplicate term id '{term.id}'"))
+            seen.add(term.id)
+    return problems
+
+
+# Which vocabulary or entry type each reference field resolves against.
+REFERENCE_FIELDS: dict[str, str] = {
+    "themes": "themes",
+    "population_groups": "population_groups",
+    "care_settings": "care_settings",
+    "roles": "roles",
+    "enablers": "enabler",
+    "barriers": "barrier",
+    "case_studies": "case-study",
+}
+
+
+def reference_choices(content: Content, target: str) -> list[str]:
+    vocab = content.taxonomy.vocabularies()
+    if target in vocab:
+        return [t.id for t in vocab[target]]
+    return [e.id for e in content.entries.values() if e.type == target]
+
+
+def reference_problems(
+    entry: EntryBase, content: Content, shown: str, located: yamlpos.Located | None, ignore: set[str] = frozenset()  # type: ignore[assignment]
+) -> list[Problem]:
+    """Every taxonomy term, cross-link and cited document must exist."""
+
+    def at(loc: tuple[Any, ...]) -> yamlpos.Position:
+        return located.position(loc) if located else yamlpos.Position(1, 1)
+
+    problems = []
+    for field_name, target in REFERENCE_FIELDS.items():
+        choices = reference_choices(content, target)
+        for i, ref in enumerate(getattr(entry, field_name, None) or []):
+            if ref not in choices and ref not in ignore:
+                pos = at((field_name, i))
+                what = f"{target} term" if target in content.taxonomy.vocabularies() else f"{target} entry"
+                problems.append(Problem(shown, pos.line, pos.column, f"field '{field_name}': unknown {what} '{ref}'{did_you_mean(ref, choices)}"))
+    cited = [(("sources", i, "document"), s.document) for i, s in enumerate(entry.sources)]
+    cited += [(("metrics", i, "source", "document"), m.source.document) for i, m in enumerate(getattr(entry, "metrics", [])) if m.source]
+    for loc, document in cited:
+        if document not in content.documents:
+            pos = at(loc)
+            problems.append(Problem(shown, pos.line, pos.column, f"field '{_field_name(loc)}': unknown source document '{document}'{did_you_mean(document, content.documents)}"))
+    return problems
+
+
+def entry_json(entry: EntryBase) -> dict[str, Any]:
+    """The stable JSON form of a whole entry."""
+    return json.loads(entry.model_dump_json())

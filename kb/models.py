@@ -1,0 +1,283 @@
+"""The content model: every kind of entry in ``content/``, as typed pydantic models.
+
+Each YAML file under ``content/<folder>/`` holds one entry; its ``type`` field picks the
+model. ``content/sources.yaml`` describes the source documents once, and
+``content/taxonomy.yaml`` holds the controlled vocabularies that entries refer to.
+Field descriptions here are what contributors see in the generated JSON Schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Slug = Annotated[str, Field(pattern=SLUG, max_length=80)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are mistakes (``approch`` for ``approach``), so they are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- sources ---------------------------------------------------------------------------
+
+
+class SourceDocument(Strict):
+    """A report the knowledge base draws on, described once in ``content/sources.yaml``."""
+
+    id: Slug = Field(description="Short id that entries cite, e.g. `ncm-workforce-2017`.")
+    title: Text = Field(description="Full title of the document.")
+    publisher: Text = Field(description="Who published it.")
+    date: str = Field(description="Publication date as given, e.g. `2017-08`.", pattern=r"^\d{4}(-\d{2})?(-\d{2})?$")
+    version: str | None = Field(None, description="Version, where the document states one.")
+    file: str | None = Field(None, description="File name under shared/sources, if held.")
+    url: str | None = Field(None, description="Where the public can read it.")
+    citation: str = Field("page", description="How it is cited: by `page` number or by `section` heading.")
+    summary: str | None = Field(None, description="What the document holds, in a sentence or two.")
+
+
+class SourcesFile(Strict):
+    """``content/sources.yaml``."""
+
+    documents: list[SourceDocument]
+
+
+class SourceRef(Strict):
+    """Where a claim comes from: a document id plus a page or a section (or both)."""
+
+    document: Slug = Field(description="Id of a document in content/sources.yaml.")
+    page: int | str | None = Field(None, description="Page number or range (e.g. 14 or '14-15').")
+    section: str | None = Field(None, description="Part and heading, e.g. 'Part Four – Obstacles and barriers / Indemnity and insurance'.")
+    appendix: str | None = Field(None, description="The report's own appendix reference, e.g. 'Appendix 9, p64'.")
+
+    @model_validator(mode="after")
+    def _page_or_section(self) -> "SourceRef":
+        if self.page is None and self.section is None:
+            raise ValueError("a source needs a `page` or a `section`")
+        return self
+
+    def label(self) -> str:
+        parts = []
+        if self.page is not None:
+            parts.append(f"p{self.page}")
+        if self.section:
+            parts.append(self.section)
+        if self.appendix:
+            parts.append(f"({self.appendix})")
+        return ", ".join(parts)
+
+
+# --- taxonomy --------------------------------------------------------------------------
+
+
+class Term(Strict):
+    """One term in a controlled vocabulary."""
+
+    id: Slug
+    name: Text
+    description: str | None = None
+    aliases: list[str] = Field(default_factory=list, description="Other names people search by.")
+
+
+class Taxonomy(Strict):
+    """``content/taxonomy.yaml``: the vocabularies that entries refer to by id.
+
+    Enablers and barriers are entries in their own right (``content/enablers``,
+    ``content/barriers``), so references to them resolve against those entries.
+    """
+
+    themes: list[Term] = Field(description="Broad themes (the 2017 report's key characteristics and wider topics).")
+    population_groups: list[Term] = Field(description="Who the care is for, e.g. frail older people.")
+    care_settings: list[Term] = Field(description="Where care is given, e.g. care homes, primary care.")
+    roles: list[Term] = Field(description="Roles introduced or redesigned, e.g. care navigator.")
+
+    def vocabularies(self) -> dict[str, list[Term]]:
+        return {
+            "themes": self.themes,
+            "population_groups": self.population_groups,
+            "care_settings": self.care_settings,
+            "roles": self.roles,
+        }
+
+
+# --- entries ---------------------------------------------------------------------------
+
+Status = Literal["draft", "reviewed", "published"]
+OrganisationKind = Literal["vanguard", "integration-pioneer", "primary-care-home", "royal-college-or-faculty", "other"]
+VanguardType = Literal[
+    "multispecialty-community-provider",
+    "primary-and-acute-care-system",
+    "enhanced-health-in-care-homes",
+    "acute-care-collaboration",
+    "urgent-and-emergency-care",
+]
+Aim = Literal["population-health", "individual-experience", "cost", "staff-experience"]
+
+
+class EntryBase(Strict):
+    """Fields every entry has: identity, summary, taxonomy, sources and curation."""
+
+    id: Slug = Field(description="Slug, equal to the file name without `.yaml`.")
+    title: Text = Field(description="Title as a reader would look for it.")
+    summary: Text = Field(description="One to three sentences that stand on their own.", max_length=1200)
+    detail: str | None = Field(None, description="Longer explanation in our own words.")
+    themes: list[Slug] = Field(default_factory=list, description="Theme ids from taxonomy.yaml.")
+    aliases: list[str] = Field(default_factory=list, description="Other spellings and names, so search finds either.")
+    sources: list[SourceRef] = Field(min_length=1, description="Where the facts come from.")
+    contributor: Text = Field(description="Who wrote the entry (person or organisation).")
+    status: Status = Field("published", description="Curation status.")
+    reviewed_by: str | None = Field(None, description="Curator who approved the entry.")
+    added: dt.date = Field(description="Date first added (YYYY-MM-DD).")
+    updated: dt.date | None = Field(None, description="Date last changed (YYYY-MM-DD).")
+
+    @field_validator("aliases")
+    @classmethod
+    def _no_blank_aliases(cls, v: list[str]) -> list[str]:
+        if any(not a.strip() for a in v):
+            raise ValueError("aliases may not be blank")
+        return v
+
+
+class Outcomes(Strict):
+    """Outcomes by the Quadruple Aim. Leave an aim out when the source reports nothing for it."""
+
+    population_health: str | None = Field(None, description="Better health for the population.")
+    individual_experience: str | None = Field(None, description="Better experience of care for people.")
+    cost: str | None = Field(None, description="Lower cost per head / savings.")
+    staff_experience: str | None = Field(None, description="Joy and meaning for staff in providing care.")
+
+
+class Metric(Strict):
+    """A measured result exactly as the source gives it."""
+
+    measure: Text = Field(description="What was measured, e.g. 'A&E attendances'.")
+    value: float = Field(description="The number as given (53 for 53%, 553000 for £553k).")
+    unit: Literal["percent", "gbp", "count", "ratio", "people", "practices", "hours", "days", "other"] = Field(
+        description="Unit of the value."
+    )
+    direction: Literal["increase", "decrease", "no-change", "level"] = Field(
+        "level", description="`increase`/`decrease` for a change; `level` for a count or share."
+    )
+    as_reported: Text = Field(description="The figure as the source words it, e.g. '£553k saving'.")
+    aim: Aim | None = Field(None, description="Which aim of the Quadruple Aim it evidences.")
+    period: str | None = Field(None, description="Period or date the figure covers, as given.")
+    estimated: bool = Field(False, description="True when the source calls it an estimate or projection.")
+    source: SourceRef | None = Field(None, description="Where this figure is, if not the entry's first source.")
+
+
+class CaseStudy(EntryBase):
+    """An organisation's experience of redesigning its workforce."""
+
+    type: Literal["case-study"]
+    organisation: Text = Field(description="Lead organisation, canonical spelling.")
+    partners: list[str] = Field(default_factory=list, description="Partner organisations.")
+    organisation_kind: OrganisationKind = Field(description="What kind of organisation leads it.")
+    vanguard_types: list[VanguardType] = Field(default_factory=list, description="Vanguard types, where a vanguard.")
+    place: str | None = Field(None, description="Place or footprint, e.g. 'Isle of Wight'.")
+    challenge: str | None = Field(None, description="The workforce issues faced.")
+    approach: Text = Field(description="What they did.")
+    outcomes: Outcomes = Field(default_factory=Outcomes, description="Outcomes by the Quadruple Aim.")
+    metrics: list[Metric] = Field(default_factory=list, description="Measured results, exactly as given.")
+    roles: list[Slug] = Field(default_factory=list, description="Role ids (taxonomy) introduced or redesigned.")
+    enablers: list[Slug] = Field(default_factory=list, description="Ids of enabler entries it illustrates.")
+    barriers: list[Slug] = Field(default_factory=list, description="Ids of barrier entries it illustrates.")
+    population_groups: list[Slug] = Field(default_factory=list, description="Population group ids (taxonomy).")
+    care_settings: list[Slug] = Field(default_factory=list, description="Care setting ids (taxonomy).")
+    quote: str | None = Field(None, description="A short attributed quotation, if the source gives one.")
+
+
+class Illustrated(EntryBase):
+    """An entry that case studies illustrate (tips, enablers, barriers, …)."""
+
+    case_studies: list[Slug] = Field(default_factory=list, description="Ids of case studies that illustrate it.")
+
+
+class TopTip(Illustrated):
+    """One of the 2017 report's top tips, in its group."""
+
+    type: Literal["top-tip"]
+    group: Text = Field(description="The group of tips it belongs to, e.g. 'Involve and engage'.")
+
+
+class Enabler(Illustrated):
+    """Something that helps workforce change succeed."""
+
+    type: Literal["enabler"]
+
+
+class Barrier(Illustrated):
+    """An obstacle to workforce change, and what helps get past it."""
+
+    type: Literal["barrier"]
+    mitigations: list[str] = Field(default_factory=list, description="What the sources suggest helps.")
+
+
+class MdtCharacteristic(Illustrated):
+    """A characteristic of effective multi-disciplinary working."""
+
+    type: Literal["mdt-characteristic"]
+
+
+class Dilemma(Illustrated):
+    """An emerging issue with no settled answer yet."""
+
+    type: Literal["dilemma"]
+    question: str | None = Field(None, description="The dilemma put as a question.")
+
+
+class FrameworkItem(Strict):
+    name: Text
+    description: str | None = None
+
+
+class Framework(Illustrated):
+    """A framework the reports set out (e.g. the Quadruple Aim), with its parts."""
+
+    type: Literal["framework"]
+    items: list[FrameworkItem] = Field(default_factory=list, description="The framework's parts, in order.")
+
+
+Entry = Annotated[
+    Union[CaseStudy, TopTip, Enabler, Barrier, MdtCharacteristic, Dilemma, Framework],
+    Field(discriminator="type"),
+]
+
+ENTRY_MODELS: dict[str, type[EntryBase]] = {
+    "case-study": CaseStudy,
+    "top-tip": TopTip,
+    "enabler": Enabler,
+    "barrier": Barrier,
+    "mdt-characteristic": MdtCharacteristic,
+    "dilemma": Dilemma,
+    "framework": Framework,
+}
+
+# Each entry type lives in its own folder under content/.
+FOLDERS: dict[str, str] = {
+    "case-study": "case_studies",
+    "top-tip": "top_tips",
+    "enabler": "enablers",
+    "barrier": "barriers",
+    "mdt-characteristic": "mdt_characteristics",
+    "dilemma": "dilemmas",
+    "framework": "frameworks",
+}
+TYPE_OF_FOLDER = {folder: t for t, folder in FOLDERS.items()}
+
+# Site paths, used by every door (CLI `url`, API, site) so links agree.
+URL_SEGMENTS: dict[str, str] = {t: t + "s" if not t.endswith("y") else t[:-1] + "ies" for t in FOLDERS}
+
+
+def entry_url(entry_type: str, entry_id: str) -> str:
+    """The entry's page path on the learning site, e.g. ``case-studies/dudley-mcp/``."""
+    return f"{URL_SEGMENTS[entry_type]}/{entry_id}/"
+
+
+def is_slug(value: str) -> bool:
+    return re.fullmatch(SLUG, value) is not None

@@ -1,0 +1,92 @@
+"""The CLI's foundation commands, through typer's runner and as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kb.cli import app
+from tests.conftest import KB, env_with
+
+runner = CliRunner()
+
+
+def test_validate_clean(mini_content: Path) -> None:
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "7 entries valid" in result.output
+
+
+def test_validate_reports_located_problems_and_exits_1(mini_content: Path) -> None:
+    path = mini_content / "case_studies" / "navigators.yaml"
+    path.write_text(path.read_text().replace("approach:", "approch:"))
+    result = runner.invoke(app, ["validate", "--content", str(mini_content)])
+    assert result.exit_code == 1
+    assert "navigators.yaml:" in result.output and "unknown key 'approch' (did you mean 'approach'?)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_list_json_is_stable(mini_content: Path) -> None:
+    result = runner.invoke(app, ["list", "--type", "case-study", "--json"])
+    assert result.exit_code == 0
+    items = json.loads(result.stdout)
+    assert [i["id"] for i in items] == ["dementia-outreach", "frailty-planning", "rural-telemedicine", "navigators"]
+    assert items[0] == {
+        "id": "dementia-outreach",
+        "type": "case-study",
+        "title": "Dementia outreach team trains care home staff",
+        "organisation": "City CCG",
+        "summary": items[0]["summary"],
+        "url": "case-studies/dementia-outreach/",
+    }
+
+
+def test_list_table_for_people(mini_content: Path) -> None:
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 0
+    assert "rural-telemedicine" in result.stdout and "Island Partnership" in result.stdout and "7 entries" in result.stdout
+
+
+def test_unknown_type_and_id_exit_2(mini_content: Path) -> None:
+    result = runner.invoke(app, ["list", "--type", "case-studdy"])
+    assert result.exit_code == 2
+    assert "unknown type 'case-studdy' (did you mean 'case-study'?)" in result.output
+    result = runner.invoke(app, ["show", "navigatorz"])
+    assert result.exit_code == 2
+    assert "no entry with id 'navigatorz' (did you mean 'navigators'?)" in result.output
+
+
+def test_show_panel_and_json(mini_content: Path) -> None:
+    result = runner.invoke(app, ["show", "dementia-outreach"])
+    assert result.exit_code == 0
+    assert "Population health" in result.stdout and "not reported" in result.stdout and "12 homes" in result.stdout
+    data = json.loads(runner.invoke(app, ["show", "dementia-outreach", "--json"]).stdout)
+    assert data["metrics"][0]["as_reported"] == "12 homes"
+    assert data["url"] == "case-studies/dementia-outreach/"
+
+
+def test_missing_content_folder_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("KB_CONTENT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 2
+    assert "no content folder" in result.output
+
+
+def test_schema_writes_files(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["schema", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 0
+    assert json.loads((tmp_path / "s" / "case-study.schema.json").read_text())["title"] == "CaseStudy"
+
+
+def test_real_process_finds_content_in_the_current_directory(mini_content: Path) -> None:
+    env = env_with()
+    env.pop("KB_CONTENT")
+    proc = subprocess.run([KB, "list", "--json"], cwd=mini_content.parent, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)) == 7
+    bad = subprocess.run([KB, "show", "nope"], cwd=mini_content.parent, env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "no entry with id 'nope'" in bad.stderr
