@@ -16,8 +16,9 @@ import typer
 from rich.console import Console
 
 from kb import terminal
-from kb.content import ContentInvalid, ContentNotFound
-from kb.core import KnowledgeBase, UnknownEntry, UnknownValue, check_type, summary_json
+from kb.core import KnowledgeBase, check_type, summary_json
+from kb.errors import ContentInvalid, KbError, UnknownValue
+from kb.search import MODES
 
 app = typer.Typer(help="kb: lessons on redesigning health and care teams, searchable and citable.", no_args_is_help=True, add_completion=False)
 out = Console()
@@ -44,7 +45,7 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
                 sys.stderr.write(f"{problem}\n")
             err.print(f"[red]{len(exc.problems)} problem(s) in the content; fix them first (kb validate).[/]")
             raise typer.Exit(1)
-        except (ContentNotFound, UnknownEntry, UnknownValue, UsageProblem) as exc:
+        except (KbError, UsageProblem) as exc:
             err.print(f"[red]error:[/] {exc}", highlight=False)
             raise typer.Exit(2)
 
@@ -53,6 +54,10 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def open_kb(content: Optional[Path], data: Optional[Path] = None) -> KnowledgeBase:
     return KnowledgeBase.open(content, data)
+
+
+def notice(message: str) -> None:
+    err.print(f"[yellow]{message}[/]")
 
 
 def print_json(value: Any) -> None:
@@ -110,6 +115,98 @@ def schema(out_dir: Path = typer.Option(Path("schema"), "--out", help="Folder to
 
     for path in write_schemas(out_dir):
         err.print(f"wrote {path}")
+
+
+@app.command("index")
+@friendly
+def index_(
+    force: bool = typer.Option(False, "--force", help="Re-embed every entry, not only changed ones."),
+    content: Optional[Path] = ContentOpt,
+    data: Optional[Path] = DataOpt,
+) -> None:
+    """Build or refresh the search index (only changed entries are re-embedded)."""
+    kb = open_kb(content, data)
+    with terminal.progress_bar("Embedding passages") as progress:
+        report = kb.build_index(progress, force=force)
+    err.print(
+        f"[green]index ready:[/] {report.entries} entries, {report.passages} passages "
+        f"({report.embedded} embedded, {report.reused_entries} entries reused) in {report.seconds:.1f}s → {kb.data_dir}"
+    )
+
+
+@app.command()
+@friendly
+def find(
+    query: str = typer.Argument(..., help="Your challenge, in your own words."),
+    k: int = typer.Option(5, "-k", help="How many results (1–100)."),
+    type: str = typer.Option("case-study", "--type", "-t", help="Entry type to search, or 'all'."),
+    theme: Optional[str] = typer.Option(None, "--theme", help="Only entries with this theme id."),
+    enabler: Optional[str] = typer.Option(None, "--enabler", help="Only entries linked to this enabler id."),
+    barrier: Optional[str] = typer.Option(None, "--barrier", help="Only entries linked to this barrier id."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Only case studies led by this kind of organisation."),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or bm25."),
+    as_json: bool = JsonOpt,
+    content: Optional[Path] = ContentOpt,
+    data: Optional[Path] = DataOpt,
+) -> None:
+    """Find the entries most like your challenge, and why each matched."""
+    if mode not in MODES:
+        raise UnknownValue("mode", mode, list(MODES))
+    kb = open_kb(content, data)
+    with terminal.progress_bar("Embedding passages", transient=True) as progress:
+        results = kb.find(query, k, type, mode, progress=progress, notice=notice, theme=theme, enabler=enabler, barrier=barrier, kind=kind)
+    if as_json:
+        print_json([r.to_json() for r in results])
+    else:
+        out.print(terminal.results_table(results, query))
+
+
+@app.command()
+@friendly
+def similar(
+    entry_id: str = typer.Argument(..., metavar="ID"),
+    k: int = typer.Option(5, "-k", help="How many results (1–100)."),
+    type: str = typer.Option("case-study", "--type", "-t", help="Entry type to return, or 'all'."),
+    as_json: bool = JsonOpt,
+    content: Optional[Path] = ContentOpt,
+    data: Optional[Path] = DataOpt,
+) -> None:
+    """Entries most like a given entry."""
+    kb = open_kb(content, data)
+    with terminal.progress_bar("Embedding passages", transient=True) as progress:
+        results = kb.similar(entry_id, k, type, progress=progress, notice=notice)
+    if as_json:
+        print_json([r.to_json() for r in results])
+    else:
+        out.print(terminal.results_table(results, None))
+
+
+@app.command("eval")
+@friendly
+def eval_(
+    query_file: Path = typer.Argument(Path("tests/eval/queries.yaml"), help="YAML file of queries with graded relevance."),
+    variants: bool = typer.Option(False, "--variants", help="Also score the design alternatives (RRF, one vector per entry, …)."),
+    as_json: bool = JsonOpt,
+    content: Optional[Path] = ContentOpt,
+    data: Optional[Path] = DataOpt,
+) -> None:
+    """Measure search quality: hit@1/3/5, MRR and nDCG@5 for bm25, dense and hybrid."""
+    from dataclasses import asdict
+
+    from kb.evaluate import EvalFileError
+
+    kb = open_kb(content, data)
+    try:
+        with terminal.progress_bar("Embedding passages", transient=True) as progress:
+            report = kb.evaluate(query_file, variants, progress=progress, notice=notice)
+    except EvalFileError as exc:
+        raise UsageProblem(str(exc)) from None
+    if as_json:
+        print_json({"queries": report["queries"]} | {part: {name: asdict(s) for name, s in report[part].items()} for part in ("modes", "variants") if part in report})
+        return
+    out.print(terminal.scores_table(report["modes"], f"Search quality on {report['queries']} queries"))
+    if "variants" in report:
+        out.print(terminal.scores_table(report["variants"], "Design alternatives"))
 
 
 def main() -> None:

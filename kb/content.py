@@ -8,10 +8,8 @@ points at a file, line and column. Nothing here writes.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -19,10 +17,10 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 
 from kb import yamlpos
+from kb.entry_types import FOLDERS, TYPE_OF_FOLDER
+from kb.errors import ContentInvalid, ContentNotFound, Problem, did_you_mean
 from kb.models import (
     ENTRY_MODELS,
-    FOLDERS,
-    TYPE_OF_FOLDER,
     CaseStudy,
     EntryBase,
     SourceDocument,
@@ -32,53 +30,6 @@ from kb.models import (
 
 TAXONOMY_FILE = "taxonomy.yaml"
 SOURCES_FILE = "sources.yaml"
-
-
-class ContentNotFound(Exception):
-    """There is no content folder where one was expected."""
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong with the content, at a place in a file."""
-
-    path: str
-    line: int
-    column: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.message}"
-
-
-class ContentInvalid(Exception):
-    """The content has problems; ``problems`` lists them all."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        shown = "\n".join(str(p) for p in problems[:20])
-        more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
-        super().__init__(f"{len(problems)} problem(s) in the content:\n{shown}{more}")
-
-
-def find_content_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """``--content`` if given, else ``$KB_CONTENT``, else ``./content``.
-
-    Never next to the installed package: the content belongs to the project the user is in.
-    """
-    chosen = explicit or os.environ.get("KB_CONTENT") or "content"
-    path = Path(chosen).expanduser().resolve()
-    if not path.is_dir():
-        raise ContentNotFound(
-            f"no content folder at {path}: run kb from the project root, "
-            "or say where it is with --content DIR or KB_CONTENT"
-        )
-    return path
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 @dataclass

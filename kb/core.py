@@ -6,34 +6,36 @@ methods, so a result is computed one way whichever door it leaves by.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from kb.content import Content, ContentInvalid, Problem, did_you_mean, find_content_dir, load_content
-from kb.models import ENTRY_MODELS, EntryBase, entry_url
+from kb import index
+from kb.encoder import DEFAULT_MODEL
+from kb.entry_types import ENTRY_TYPES, entry_url
+from kb.errors import ContentInvalid, ContentNotFound, IndexMissing, Problem, UnknownEntry, UnknownValue
+from kb.search import Result, check_query
 
-
-class UnknownEntry(LookupError):
-    """No entry has this id."""
-
-    def __init__(self, entry_id: str, choices: list[str]):
-        self.entry_id = entry_id
-        super().__init__(f"no entry with id '{entry_id}'{did_you_mean(entry_id, choices)}")
-
-
-class UnknownValue(ValueError):
-    """A type or filter value that the content does not have."""
-
-    def __init__(self, field: str, value: str, choices: list[str]):
-        self.field = field
-        self.value = value
-        hint = did_you_mean(value, choices)
-        listed = ", ".join(choices[:12]) + (" …" if len(choices) > 12 else "")
-        super().__init__(f"unknown {field} '{value}'{hint}; expected one of: {listed}")
+if TYPE_CHECKING:  # content and models cost ~0.2 s to import: the query path skips them
+    from kb.content import Content
+    from kb.models import EntryBase
+    from kb.search import Searcher
 
 
-ENTRY_TYPES = list(ENTRY_MODELS)
+def find_content_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--content`` if given, else ``$KB_CONTENT``, else ``./content``.
+
+    Never next to the installed package: the content belongs to the project the user is in.
+    """
+    chosen = explicit or os.environ.get("KB_CONTENT") or "content"
+    path = Path(chosen).expanduser().resolve()
+    if not path.is_dir():
+        raise ContentNotFound(
+            f"no content folder at {path}: run kb from the project root, "
+            "or say where it is with --content DIR or KB_CONTENT"
+        )
+    return path
 
 
 def check_type(entry_type: str | None, *, allow_all: bool = True) -> str | None:
@@ -54,76 +56,150 @@ def summary_json(entry: EntryBase) -> dict[str, Any]:
 
 
 class KnowledgeBase:
-    """Validated content plus, on demand, its search index."""
+    """Validated content plus, on demand, its search index.
 
-    def __init__(self, content: Content, data_dir: Path | None = None):
-        self.content = content
-        self.data_dir = data_dir or default_data_dir(content.root)
-        self._searcher = None
+    Content is read lazily: a query against a fresh index needs only the index, so a
+    cold ``kb find`` does not parse every YAML file.
+    """
+
+    def __init__(self, root: Path, data_dir: Path, model: str | None = None):
+        self.root = root
+        self.data_dir = data_dir
+        self.model = model or os.environ.get("KB_MODEL") or DEFAULT_MODEL
+        self._content: Content | None = None
+        self._searcher: Any = None
 
     @classmethod
-    def open(cls, content_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None) -> "KnowledgeBase":
-        """Load and validate the content; raise :class:`ContentInvalid` if it has problems."""
+    def open(cls, content_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None, model: str | None = None) -> "KnowledgeBase":
         root = find_content_dir(content_dir)
-        content, problems = load_content(root)
-        if problems:
-            raise ContentInvalid(problems)
         data = Path(data_dir or os.environ.get("KB_DATA") or default_data_dir(root)).resolve()
-        return cls(content, data)
+        return cls(root, data, model)
+
+    @property
+    def content(self) -> Content:
+        """The content, loaded and validated on first use; :class:`ContentInvalid` if not clean."""
+        if self._content is None:
+            from kb.content import load_content
+
+            content, problems = load_content(self.root)
+            if problems:
+                raise ContentInvalid(problems)
+            self._content = content
+        return self._content
 
     @staticmethod
     def validate(content_dir: str | os.PathLike[str] | None = None) -> list[Problem]:
+        from kb.content import load_content
+
         return load_content(find_content_dir(content_dir))[1]
 
     # --- reading entries -------------------------------------------------------------
 
     def entries(self, entry_type: str | None = None, **filters: str | None) -> list[EntryBase]:
         """Published entries, optionally of one type and matching taxonomy filters."""
+        from kb.passages import facets
+
         check_type(entry_type)
         chosen = [e for e in self.content.published() if entry_type in (None, "all", e.type)]
-        for field, value in filters.items():
+        for name, value in filters.items():
             if value is None:
                 continue
-            self.check_filter(field, value)
-            chosen = [e for e in chosen if self.matches(e, field, value)]
+            self.check_filter(name, value)
+            chosen = [e for e in chosen if value in facets(e, self.content)[name]]
         return sorted(chosen, key=lambda e: (ENTRY_TYPES.index(e.type), e.title.lower()))
 
     def get(self, entry_id: str) -> EntryBase:
         entry = self.content.entries.get(entry_id)
         if entry is None or entry.status == "draft":
-            raise UnknownEntry(entry_id, list(self.content.entries))
+            raise UnknownEntry(entry_id, [e.id for e in self.content.published()])
         return entry
 
-    def filter_choices(self, field: str) -> list[str]:
-        if field == "kind":
-            return sorted({e.organisation_kind for e in self.content.case_studies()} | set(_KINDS))
-        if field == "theme":
-            return [t.id for t in self.content.taxonomy.themes]
-        target = {"enabler": "enabler", "barrier": "barrier"}[field]
-        return sorted(e.id for e in self.content.published() if e.type == target)
+    def filter_choices(self, name: str) -> list[str]:
+        from kb.passages import filter_vocabulary
 
-    def matches(self, entry: EntryBase, field: str, value: str) -> bool:
-        """Does ``entry`` carry taxonomy ``value`` under filter ``field``?
+        return filter_vocabulary(self.content)[name]
 
-        Enablers and barriers link both ways (a case study lists its enablers; an enabler
-        lists its case studies), so either side counts.
-        """
-        if field == "theme":
-            return value in entry.themes
-        if field == "kind":
-            return getattr(entry, "organisation_kind", None) == value
-        if entry.id == value or value in (getattr(entry, field + "s", None) or []):
-            return True
-        linked = self.content.entries.get(value)
-        return entry.id in (getattr(linked, "case_studies", None) or [])
-
-    def check_filter(self, field: str, value: str) -> None:
-        choices = self.filter_choices(field)
+    def check_filter(self, name: str, value: str) -> None:
+        choices = self.filter_choices(name)
         if value not in choices:
-            raise UnknownValue(field, value, choices)
+            raise UnknownValue(name, value, choices)
+
+    # --- the index -------------------------------------------------------------------
+
+    def index_status(self) -> str:
+        """``missing``, ``fresh`` or ``stale``."""
+        return index.freshness(self.data_dir, self.root)
+
+    def build_index(self, progress: index.Progress | None = None, force: bool = False) -> index.BuildReport:
+        from kb.encoder import SentenceTransformerEncoder
+
+        report = index.build(self.content, self.data_dir, lambda: SentenceTransformerEncoder(self.model), self.model, progress, force)
+        self._searcher = None
+        return report
+
+    def searcher(self, progress: index.Progress | None = None, notice: Callable[[str], None] | None = None) -> Searcher:
+        """The loaded index, refreshed first if the content changed since it was built."""
+        status = self.index_status()
+        if status != "fresh":
+            if notice:
+                notice("no index yet: building it" if status == "missing" else "content changed since the index was built: refreshing it")
+            self.build_index(progress)
+            self._searcher = None
+        if self._searcher is None:
+            self._searcher = self._load_searcher()
+        return self._searcher
+
+    def _load_searcher(self) -> Searcher:
+        from kb.search import Searcher
+
+        version = index.current_dir(self.data_dir)
+        if version is None:
+            raise IndexMissing(f"no index in {self.data_dir}: run `kb index`")
+        manifest = json.loads((version / "manifest.json").read_text())
+        return Searcher(version, self._query_encoder(manifest))
+
+    def _query_encoder(self, manifest: dict[str, Any]) -> Any:
+        from kb.encoder import OnnxEncoder, SentenceTransformerEncoder
+
+        onnx = self.data_dir / manifest["onnx"]
+        if (onnx / "model.onnx").exists():
+            return OnnxEncoder(onnx)
+        return SentenceTransformerEncoder(manifest["model"])  # slower to start, same vectors
+
+    # --- search ----------------------------------------------------------------------
+
+    def find(self, query: str, k: int = 5, entry_type: str | None = "case-study", mode: str = "hybrid", progress: index.Progress | None = None, notice: Callable[[str], None] | None = None, **filters: str | None) -> list[Result]:
+        """The entries most like ``query``; filters narrow the candidates before ranking."""
+        check_query(query, k)
+        check_type(entry_type)
+        searcher = self.searcher(progress, notice)
+        vocabulary = searcher.manifest["vocabulary"]
+        for name, value in filters.items():
+            if value is not None and value not in vocabulary[name]:
+                raise UnknownValue(name, value, vocabulary[name])
+        return searcher.search(query, k, entry_type, filters, mode)
+
+    def evaluate(self, query_file: Path, variants: bool = False, progress: index.Progress | None = None, notice: Callable[[str], None] | None = None) -> dict[str, Any]:
+        """Search quality per mode (and per design alternative) on a graded query file."""
+        from kb import evaluate
+        from kb.passages import passages
+
+        searcher = self.searcher(progress, notice)
+        queries = evaluate.load_queries(query_file, set(searcher.position))
+        report: dict[str, Any] = {"queries": len(queries), "modes": evaluate.evaluate(searcher, queries)}
+        if variants:
+            texts = {e.id: f"{e.title}. " + " ".join(p.text for p in passages(e)) for e in self.content.case_studies()}
+            report["variants"] = evaluate.design_variants(searcher, queries, texts)
+        return report
+
+    def similar(self, entry_id: str, k: int = 5, entry_type: str | None = "case-study", progress: index.Progress | None = None, notice: Callable[[str], None] | None = None) -> list[Result]:
+        check_type(entry_type)
+        searcher = self.searcher(progress, notice)
+        if entry_id not in searcher.position:
+            raise UnknownEntry(entry_id, list(searcher.position))
+        return searcher.similar(entry_id, k, entry_type)
 
 
-_KINDS = ["vanguard", "integration-pioneer", "primary-care-home", "royal-college-or-faculty", "other"]
 FILTER_FIELDS = ("theme", "enabler", "barrier", "kind")
 
 

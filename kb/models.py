@@ -9,9 +9,9 @@ Field descriptions here are what contributors see in the generated JSON Schema.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Literal, Union
 
+from kb.entry_types import ENTRY_TYPES
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -258,26 +258,4 @@ ENTRY_MODELS: dict[str, type[EntryBase]] = {
     "framework": Framework,
 }
 
-# Each entry type lives in its own folder under content/.
-FOLDERS: dict[str, str] = {
-    "case-study": "case_studies",
-    "top-tip": "top_tips",
-    "enabler": "enablers",
-    "barrier": "barriers",
-    "mdt-characteristic": "mdt_characteristics",
-    "dilemma": "dilemmas",
-    "framework": "frameworks",
-}
-TYPE_OF_FOLDER = {folder: t for t, folder in FOLDERS.items()}
-
-# Site paths, used by every door (CLI `url`, API, site) so links agree.
-URL_SEGMENTS: dict[str, str] = {t: t + "s" if not t.endswith("y") else t[:-1] + "ies" for t in FOLDERS}
-
-
-def entry_url(entry_type: str, entry_id: str) -> str:
-    """The entry's page path on the learning site, e.g. ``case-studies/dudley-mcp/``."""
-    return f"{URL_SEGMENTS[entry_type]}/{entry_id}/"
-
-
-def is_slug(value: str) -> bool:
-    return re.fullmatch(SLUG, value) is not None
+assert list(ENTRY_MODELS) == ENTRY_TYPES, "kb.entry_types lists the same types in the same order"

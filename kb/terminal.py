@@ -5,16 +5,24 @@ Only the CLI uses this; every value shown comes from the core.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import re
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from rich.console import Group
+from contextlib import contextmanager
+from typing import Iterator
+
+from rich.console import Console, Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from kb.content import Content
-from kb.models import CaseStudy, EntryBase, entry_url
+from kb.entry_types import entry_url
+
+if TYPE_CHECKING:
+    from kb.content import Content
+    from kb.models import EntryBase
 
 AIM_LABELS = {
     "population_health": "Population health",
@@ -46,7 +54,7 @@ def _section(title: str, body: str | None) -> list[Any]:
 
 def entry_panel(entry: EntryBase, content: Content) -> Panel:
     parts: list[Any] = [Text(entry.summary, style="italic"), Text("")]
-    if isinstance(entry, CaseStudy):
+    if entry.type == "case-study":
         facts = Table.grid(padding=(0, 2))
         facts.add_row("Organisation", entry.organisation)
         if entry.partners:
@@ -91,3 +99,61 @@ def entry_panel(entry: EntryBase, content: Content) -> Panel:
     links.add_row("Page", entry_url(entry.type, entry.id))
     parts += [links]
     return Panel(Group(*parts), title=f"[bold]{escape(entry.title)}[/]", subtitle=f"{entry.type} · {entry.id}")
+
+
+@contextmanager
+def progress_bar(description: str, transient: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr, driven by the core's ``(done, total)`` callback.
+
+    Nothing is drawn unless the callback is called (a query on a fresh index draws nothing).
+    """
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=transient)
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task(description, total=total)
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if task is not None:
+            bar.stop()
+
+
+def highlight(text: str, words: list[str]) -> Text:
+    out = Text(text)
+    for word in words:
+        out.highlight_regex(rf"(?i)\b{re.escape(word)}\b", style="bold yellow")
+    return out
+
+
+def results_table(results: list[Any], query: str | None) -> Table | Text:
+    if not results:
+        return Text("No matching entries. Try other words, fewer filters or --type all.", style="yellow")
+    table = Table(header_style="bold", show_lines=True, title=f"Most like: {query}" if query else None)
+    table.add_column("#", justify="right")
+    table.add_column("entry", ratio=2)
+    table.add_column("score", justify="right")
+    table.add_column("why it matched", ratio=3)
+    for rank, r in enumerate(results, 1):
+        who = Text(r.title, style="bold")
+        if r.organisation:
+            who.append(f"\n{r.organisation}", style="dim")
+        who.append(f"\n{r.id} · {r.url}", style="cyan")
+        why = Text(f"{r.match_field}: ", style="dim") + highlight(r.match if len(r.match) < 400 else r.match[:400] + "…", r.match_terms)
+        table.add_row(str(rank), who, f"{r.score:.3f}", why)
+    return table
+
+
+def scores_table(scores: dict[str, Any], title: str) -> Table:
+    table = Table(title=title, header_style="bold")
+    table.add_column("ranking")
+    for column in ("hit@1", "hit@3", "hit@5", "MRR", "nDCG@5"):
+        table.add_column(column, justify="right")
+    for name, s in scores.items():
+        table.add_row(name, *(f"{v:.3f}" for v in (s.hit1, s.hit3, s.hit5, s.mrr, s.ndcg5)))
+    return table

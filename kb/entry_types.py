@@ -1,0 +1,37 @@
+"""Names of the entry types, their content folders and their pages on the site.
+
+Light on purpose (no pydantic): the query path and every door use these names.
+"""
+
+from __future__ import annotations
+
+ENTRY_TYPES: list[str] = ["case-study", "top-tip", "enabler", "barrier", "mdt-characteristic", "dilemma", "framework"]
+
+# Each entry type lives in its own folder under content/.
+FOLDERS: dict[str, str] = {
+    "case-study": "case_studies",
+    "top-tip": "top_tips",
+    "enabler": "enablers",
+    "barrier": "barriers",
+    "mdt-characteristic": "mdt_characteristics",
+    "dilemma": "dilemmas",
+    "framework": "frameworks",
+}
+TYPE_OF_FOLDER: dict[str, str] = {folder: t for t, folder in FOLDERS.items()}
+
+# Site paths, shared by the CLI's `url`, the API and the site, so links agree.
+URL_SEGMENTS: dict[str, str] = {t: folder.replace("_", "-") for t, folder in FOLDERS.items()}
+LABELS: dict[str, str] = {
+    "case-study": "Case studies",
+    "top-tip": "Top tips",
+    "enabler": "Enablers",
+    "barrier": "Barriers",
+    "mdt-characteristic": "MDT characteristics",
+    "dilemma": "Dilemmas",
+    "framework": "Frameworks",
+}
+
+
+def entry_url(entry_type: str, entry_id: str) -> str:
+    """The entry's page path on the learning site, e.g. ``case-studies/dudley-mcp/``."""
+    return f"{URL_SEGMENTS[entry_type]}/{entry_id}/"

@@ -1,0 +1,80 @@
+"""Every error kb reports to a person, as a specific exception with a helpful message.
+
+Kept free of heavy imports so the fast query path can raise and catch them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the content, at a place in a file."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class KbError(Exception):
+    """Base class: a mistake kb can explain; the CLI prints it without a traceback."""
+
+
+class ContentNotFound(KbError):
+    """There is no content folder where one was expected."""
+
+
+class ContentInvalid(KbError):
+    """The content has problems; ``problems`` lists them all."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = "\n".join(str(p) for p in problems[:20])
+        more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} problem(s) in the content:\n{shown}{more}")
+
+
+class UnknownEntry(KbError, LookupError):
+    """No entry has this id."""
+
+    def __init__(self, entry_id: str, choices: Iterable[str]):
+        self.entry_id = entry_id
+        super().__init__(f"no entry with id '{entry_id}'{did_you_mean(entry_id, choices)}")
+
+
+class UnknownValue(KbError, ValueError):
+    """A type or filter value that the content does not have."""
+
+    def __init__(self, field: str, value: str, choices: list[str]):
+        self.field = field
+        self.value = value
+        listed = ", ".join(choices[:12]) + (" …" if len(choices) > 12 else "")
+        super().__init__(f"unknown {field} '{value}'{did_you_mean(value, choices)}; expected one of: {listed}")
+
+
+class QueryError(KbError, ValueError):
+    """A query parameter that cannot be answered; ``field`` names it."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+class EncoderUnavailable(KbError, RuntimeError):
+    """The embedding model cannot be loaded."""
+
+
+class IndexMissing(KbError, RuntimeError):
+    """No index has been built in the data folder yet."""

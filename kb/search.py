@@ -1,0 +1,202 @@
+"""Answering a query against a built index: dense, BM25, and their fusion.
+
+Filters select the allowed entries *before* ranking (faiss searches only their passages;
+BM25 scores are masked), so ``k=5`` with a filter still returns 5 when 5 exist.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from kb import fusion
+from kb.errors import QueryError
+from kb.index import query_tokens, stemmer
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
+MAX_QUERY_CHARS = 1000
+MAX_K = 100
+# Chosen by `kb eval` on tests/eval/queries.yaml (see README): min-max fusion with dense
+# and BM25 weighted equally beat RRF (k=60 and k=10) and either ranker alone.
+FUSION = {"method": "weighted", "dense_weight": 0.5, "rrf_k": 10.0}
+
+
+@dataclass
+class Result:
+    id: str
+    type: str
+    title: str
+    organisation: str | None
+    score: float
+    url: str
+    match: str
+    match_field: str
+    match_terms: list[str] = field(default_factory=list)
+    summary: str = ""
+    dense: float | None = None
+    bm25: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_query(query: str, k: int) -> str:
+    text = " ".join(query.split())
+    if not text:
+        raise QueryError("q", "the query is empty: type the challenge you want case studies for")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError("q", f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+    if not 1 <= k <= MAX_K:
+        raise QueryError("k", f"k must be between 1 and {MAX_K}, got {k}")
+    return text
+
+
+class Searcher:
+    """A loaded index version, ready for queries (load once, query many times)."""
+
+    def __init__(self, version_dir: Path, encoder: Any):
+        import bm25s
+        import faiss
+
+        self.manifest = json.loads((version_dir / "manifest.json").read_text())
+        self.records: list[dict[str, Any]] = json.loads((version_dir / "records.json").read_text())
+        self.position = {r["id"]: i for i, r in enumerate(self.records)}
+        raw_passages = json.loads((version_dir / "passages.json").read_text())
+        self.passage_entry = np.array([self.position[p["entry_id"]] for p in raw_passages], dtype=np.int64)
+        self.passage_text = [p["text"] for p in raw_passages]
+        self.passage_field = [p["field"] for p in raw_passages]
+        self.rows_of: list[list[int]] = [[] for _ in self.records]
+        for row, owner in enumerate(self.passage_entry):
+            self.rows_of[owner].append(row)
+        self.dense = faiss.read_index(str(version_dir / "dense.faiss"))
+        self.bm25 = bm25s.BM25.load(str(version_dir / "bm25"), show_progress=False)
+        self.encoder = encoder
+        self.faiss = faiss
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    # --- choosing the allowed entries ------------------------------------------------
+
+    def allowed(self, entry_type: str | None, filters: dict[str, str | None]) -> np.ndarray:
+        """Indices of entries of ``entry_type`` ('all'/None = any) matching every filter."""
+        keep = []
+        for i, record in enumerate(self.records):
+            if entry_type not in (None, "all") and record["type"] != entry_type:
+                continue
+            if all(value is None or value in record["facets"].get(name, []) for name, value in filters.items()):
+                keep.append(i)
+        return np.array(keep, dtype=np.int64)
+
+    # --- the two rankers -------------------------------------------------------------
+
+    def dense_scores(self, vector: np.ndarray, allowed: np.ndarray, k: int) -> tuple[dict[int, float], dict[int, int]]:
+        """Entry → best passage cosine, for the top entries; and entry → that passage."""
+        rows = np.concatenate([np.asarray(self.rows_of[i], dtype=np.int64) for i in allowed]) if len(allowed) else np.array([], dtype=np.int64)
+        if len(rows) == 0:
+            return {}, {}
+        whole = len(rows) == self.dense.ntotal
+        params = None if whole else self.faiss.SearchParameters(sel=self.faiss.IDSelectorBatch(rows))
+        wanted = min(len(rows), max(64, k * 16))
+        while True:
+            sims, ids = self.dense.search(vector.reshape(1, -1), wanted, params=params)
+            best: dict[int, float] = {}
+            where: dict[int, int] = {}
+            for sim, row in zip(sims[0], ids[0]):
+                if row < 0:
+                    continue
+                owner = int(self.passage_entry[row])
+                if owner not in best:  # results come best first: the first is the max
+                    best[owner], where[owner] = float(sim), int(row)
+            if len(best) >= min(k, len(allowed)) or wanted >= len(rows):
+                return best, where
+            wanted = min(len(rows), wanted * 4)
+
+    def bm25_scores(self, terms: list[str], allowed: np.ndarray) -> dict[int, float]:
+        tokens = [t for t in terms if t in self.bm25.vocab_dict]
+        if not tokens or len(allowed) == 0:
+            return {}
+        scores = self.bm25.get_scores(tokens)
+        return {int(i): float(scores[i]) for i in allowed if scores[i] > 0}
+
+    # --- answering -------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 5, entry_type: str | None = "case-study", filters: dict[str, str | None] | None = None, mode: str = "hybrid", fusion_config: dict[str, Any] | None = None) -> list[Result]:
+        text = check_query(query, k)
+        if mode not in MODES:
+            raise QueryError("mode", f"unknown mode '{mode}'; expected one of {', '.join(MODES)}")
+        allowed = self.allowed(entry_type, filters or {})
+        config = fusion_config or FUSION
+        terms = query_tokens(text)
+        dense: dict[int, float] = {}
+        where: dict[int, int] = {}
+        sparse: dict[int, float] = {}
+        if mode in ("dense", "hybrid"):
+            dense, where = self.dense_scores(self.encoder.encode([text])[0], allowed, k if mode == "dense" else max(k, 50))
+        if mode in ("bm25", "hybrid"):
+            sparse = self.bm25_scores(terms, allowed)
+        if mode == "dense":
+            combined = {str(i): s for i, s in dense.items()}
+        elif mode == "bm25":
+            combined = {str(i): s for i, s in sparse.items()}
+        elif config["method"] == "rrf":
+            combined = fusion.rrf([{str(i): s for i, s in dense.items()}, {str(i): s for i, s in sparse.items()}], k=config["rrf_k"])
+        else:
+            w = config["dense_weight"]
+            combined = fusion.weighted([{str(i): s for i, s in dense.items()}, {str(i): s for i, s in sparse.items()}], [w, 1 - w])
+        ranked = sorted(combined.items(), key=lambda item: (-item[1], int(item[0])))[:k]
+        return [self._result(int(i), score, where.get(int(i)), terms, dense.get(int(i)), sparse.get(int(i))) for i, score in ranked]
+
+    def similar(self, entry_id: str, k: int = 5, entry_type: str | None = "case-study") -> list[Result]:
+        """Entries most like ``entry_id``: its passages' mean vector against every passage."""
+        if not 1 <= k <= MAX_K:
+            raise QueryError("k", f"k must be between 1 and {MAX_K}, got {k}")
+        own = self.position[entry_id]
+        vectors = np.vstack([self.dense.reconstruct(int(r)) for r in self.rows_of[own]])
+        centre = vectors.mean(axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        allowed = np.array([i for i in self.allowed(entry_type, {}) if i != own], dtype=np.int64)
+        dense, where = self.dense_scores(centre.astype(np.float32), allowed, k)
+        ranked = sorted(dense.items(), key=lambda item: (-item[1], item[0]))[:k]
+        return [self._result(i, s, where[i], [], s, None) for i, s in ranked]
+
+    def _result(self, i: int, score: float, row: int | None, terms: list[str], dense: float | None, sparse: float | None) -> Result:
+        record = self.records[i]
+        if row is None or (terms and not matched_terms(self.passage_text[row], terms) and dense is None):
+            row = self._best_lexical_row(i, terms)
+        return Result(
+            id=record["id"],
+            type=record["type"],
+            title=record["title"],
+            organisation=record.get("organisation"),
+            score=round(float(score), 4),
+            url=record["url"],
+            match=self.passage_text[row],
+            match_field=self.passage_field[row],
+            match_terms=matched_terms(self.passage_text[row], terms),
+            summary=record["summary"],
+            dense=None if dense is None else round(dense, 4),
+            bm25=None if sparse is None else round(sparse, 4),
+        )
+
+    def _best_lexical_row(self, i: int, terms: list[str]) -> int:
+        rows = self.rows_of[i]
+        return max(rows, key=lambda r: (len(matched_terms(self.passage_text[r], terms)), -rows.index(r)))
+
+
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # the token pattern bm25s uses
+
+
+def matched_terms(text: str, stems: list[str]) -> list[str]:
+    """Words of ``text`` whose stem is one of the query's stems (for highlighting)."""
+    if not stems:
+        return []
+    words = sorted(set(_WORD.findall(text.lower())))
+    wanted = set(stems)
+    return [w for w, stem in zip(words, stemmer().stemWords(words)) if stem in wanted]
