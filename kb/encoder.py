@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -67,7 +68,8 @@ class SentenceTransformerEncoder:
             raise EncoderUnavailable(f"could not load the model from {path}: {exc}") from None
         self.model.max_seq_length = MAX_TOKENS
         self.name = name
-        self.dimensions = int(self.model.get_sentence_embedding_dimension())
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimensions = int(dimension())
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
@@ -93,7 +95,8 @@ class SentenceTransformerEncoder:
                 def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001
                     return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
 
-            with torch.no_grad():
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracer chatter about a model we test for equality
                 torch.onnx.export(
                     Wrapped(transformer),
                     tuple(tokens[n] for n in names),

@@ -173,3 +173,52 @@ def env_with(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(overrides)
     return env
+
+
+@pytest.fixture(scope="session")
+def built_mini(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The small content folder with a real index built once for the session.
+
+    Tests that change content copy it first (see ``fresh_mini``)."""
+    from kb.core import KnowledgeBase
+
+    root = tmp_path_factory.mktemp("mini")
+    content = write_content(root)
+    KnowledgeBase.open(content, root / ".kb").build_index()
+    return content, root / ".kb"
+
+
+@pytest.fixture
+def fresh_mini(built_mini: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A private copy of the built mini project (content + index) that a test may change."""
+    content, data = built_mini
+    shutil.copytree(content, tmp_path / "content")
+    shutil.copytree(data, tmp_path / ".kb", ignore=shutil.ignore_patterns("onnx"))
+    (tmp_path / ".kb" / "onnx").symlink_to(data / "onnx")  # 180 MB: share, don't copy
+    # Copies get new mtimes: re-stamp the manifest so the copy counts as fresh.
+    _restamp(tmp_path / "content", tmp_path / ".kb")
+    monkeypatch.setenv("KB_CONTENT", str(tmp_path / "content"))
+    monkeypatch.setenv("KB_DATA", str(tmp_path / ".kb"))
+    return tmp_path / "content", tmp_path / ".kb"
+
+
+def _restamp(content: Path, data: Path) -> None:
+    import json
+
+    from kb import index
+
+    version = index.current_dir(data)
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["files"] = index.content_signature(content)
+    manifest["content_root"] = str(content)
+    (version / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index of the real content, built once into a temporary data folder."""
+    from kb.core import KnowledgeBase
+
+    data = tmp_path_factory.mktemp("real") / ".kb"
+    KnowledgeBase.open(REAL_CONTENT, data).build_index()
+    return data

@@ -1,0 +1,27 @@
+"""Fusion of dense and sparse rankings, alone."""
+
+from kb import fusion
+
+
+def test_rrf_rewards_agreement_and_ignores_magnitudes() -> None:
+    fused = fusion.rrf([{"a": 0.9, "b": 0.8, "c": 0.1}, {"b": 30.0, "a": 1.0}], k=60)
+    assert max(fused, key=fused.get) in ("a", "b")
+    assert fused["c"] < fused["a"]
+    assert fusion.rrf([{"a": 100.0, "b": 1.0}], k=10) == fusion.rrf([{"a": 2.0, "b": 1.9}], k=10)
+
+
+def test_small_rrf_k_separates_ranks_more() -> None:
+    wide, flat = fusion.rrf([{"a": 2, "b": 1}], k=1), fusion.rrf([{"a": 2, "b": 1}], k=60)
+    assert wide["a"] / wide["b"] > flat["a"] / flat["b"]
+
+
+def test_normalise_is_min_max() -> None:
+    assert fusion.normalise({"a": 5.0, "b": 3.0, "c": 1.0}) == {"a": 1.0, "b": 0.5, "c": 0.0}
+    assert fusion.normalise({"a": 2.0}) == {"a": 1.0}
+    assert fusion.normalise({}) == {}
+
+
+def test_weighted_keeps_magnitudes_and_weights() -> None:
+    fused = fusion.weighted([{"a": 0.9, "b": 0.1}, {"b": 10.0, "a": 0.0}], [0.7, 0.3])
+    assert fused == {"a": 0.7, "b": 0.3}
+    assert fusion.weighted([{"a": 0.9, "b": 0.89, "c": 0.1}, {}], [1.0, 0.0])["b"] > 0.9
