@@ -209,5 +209,39 @@ def eval_(
         out.print(terminal.scores_table(report["variants"], "Design alternatives"))
 
 
+@app.command()
+@friendly
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    content: Optional[Path] = ContentOpt,
+    data: Optional[Path] = DataOpt,
+) -> None:
+    """Serve the learning site at / and the JSON API under /api."""
+    import uvicorn
+
+    from kb.api import create_app
+
+    kb = open_kb(content, data)
+    with terminal.progress_bar("Embedding passages") as progress:
+        kb.searcher(progress, notice)
+    site_dir = ensure_site(kb)
+    application = create_app(kb, site_dir)
+    err.print(f"[green]kb is serving[/] the learning site at http://{host}:{port}/ and the API at http://{host}:{port}/api/docs")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def ensure_site(kb: KnowledgeBase) -> Optional[Path]:
+    """The built site, rebuilt first when missing or older than the content."""
+    try:
+        from kb import site
+    except ImportError:
+        return None
+    if site.needs_build(kb):
+        err.print("[yellow]building the learning site…[/]")
+        site.build(kb)
+    return site.site_dir(kb)
+
+
 def main() -> None:
     app()
