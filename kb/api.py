@@ -181,6 +181,9 @@ def create_app(kb: KnowledgeBase, site_dir: Path | None = None) -> FastAPI:
         manifest = searcher.manifest
         return Health(status="ok", entries=len(searcher), passages=manifest["passages"], built_at=manifest["built_at"], model=manifest["model"])
 
+    # --- curation: POST /api/submissions (logic in kb/curation.py) ---------------------
+
+    # Must stay the last /api route: anything unmatched under /api is a JSON 404.
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
     def api_not_found(rest: str) -> JSONResponse:
         return JSONResponse({"detail": f"no API endpoint at /api/{rest}"}, status_code=404)

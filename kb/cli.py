@@ -243,5 +243,9 @@ def ensure_site(kb: KnowledgeBase) -> Optional[Path]:
     return site.site_dir(kb)
 
 
+# --- curation (kb new, kb token, kb submit, kb review) ---------------------------------
+# (curation commands go here; their logic lives in kb/curation.py)
+
+
 def main() -> None:
     app()

@@ -54,6 +54,8 @@ class SentenceTransformerEncoder:
     def __init__(self, name: str = DEFAULT_MODEL):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         path = model_path(name)
         try:
             from sentence_transformers import SentenceTransformer
