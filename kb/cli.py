@@ -209,6 +209,32 @@ def eval_(
         out.print(terminal.scores_table(report["variants"], "Design alternatives"))
 
 
+site_app = typer.Typer(help="The learning site (mkdocs-material).", no_args_is_help=True)
+app.add_typer(site_app, name="site")
+
+
+@site_app.command("build")
+@friendly
+def site_build(
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: site/ beside content/)."),
+    offline: bool = typer.Option(False, "--offline", help="Build for opening from disk (Material's offline plugin)."),
+    content: Optional[Path] = ContentOpt,
+    data: Optional[Path] = DataOpt,
+) -> None:
+    """Build the static learning site with mkdocs build --strict."""
+    import time
+
+    from kb import site
+
+    kb = open_kb(content, data)
+    with terminal.progress_bar("Embedding passages") as progress:
+        kb.searcher(progress, notice)
+    started = time.perf_counter()
+    with err.status("Building the site (mkdocs build --strict)…"):
+        target = site.build(kb, out_dir, offline)
+    err.print(f"[green]site built[/] in {time.perf_counter() - started:.1f}s → {target}" + (" (open index.html from disk)" if offline else ""))
+
+
 @app.command()
 @friendly
 def serve(

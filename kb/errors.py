@@ -78,3 +78,7 @@ class EncoderUnavailable(KbError, RuntimeError):
 
 class IndexMissing(KbError, RuntimeError):
     """No index has been built in the data folder yet."""
+
+
+class SiteBuildFailed(KbError):
+    """``mkdocs build --strict`` failed (a warning or an error)."""

@@ -1,0 +1,470 @@
+"""The learning site: Markdown pages generated from the content at build time.
+
+``pages(kb)`` returns every generated page as ``{path: markdown}``; the MkDocs hook
+(``kb/mkdocs_hooks.py``) adds them to the build, and ``build`` runs ``mkdocs build
+--strict``. Generated Markdown is never written into the repository.
+
+Safety: every text that comes from the content goes through :func:`md` (for Markdown)
+or :func:`h` (for HTML blocks), so ``<script>`` or Markdown tricks render as text.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import tempfile
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+import yaml
+
+from kb.entry_types import ENTRY_TYPES, LABELS, URL_SEGMENTS
+from kb.errors import SiteBuildFailed
+
+if TYPE_CHECKING:
+    from kb.content import Content
+    from kb.core import KnowledgeBase
+    from kb.models import CaseStudy, EntryBase
+
+AIMS = [
+    ("population_health", "population-health", "Population health"),
+    ("individual_experience", "individual-experience", "Individual experience"),
+    ("cost", "cost", "Cost"),
+    ("staff_experience", "staff-experience", "Staff experience"),
+]
+VOCAB_PAGES = {"themes": "themes", "population_groups": "population-groups", "roles": "roles", "care_settings": "care-settings"}
+VOCAB_LABELS = {"themes": "Themes", "population_groups": "Population groups", "roles": "Roles", "care_settings": "Care settings"}
+SIMILAR = 5
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+# --- escaping ----------------------------------------------------------------------------
+
+
+def h(text: object) -> str:
+    """Text for an HTML block: entities escaped, nothing interpreted."""
+    return html.escape(str(text), quote=True)
+
+
+def md(text: object) -> str:
+    """Text for Markdown: HTML escaped, Markdown syntax backslash-escaped, one line."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unnamed"
+
+
+# --- paths: every page knows its own path so links can be relative .md links -----------
+
+
+def entry_page(entry_type: str, entry_id: str) -> str:
+    return f"{URL_SEGMENTS[entry_type]}/{entry_id}.md"
+
+
+def link(from_page: str, to_page: str, label: str) -> str:
+    """A relative Markdown link; MkDocs checks it (strict) and rewrites it per URL style."""
+    rel = os.path.relpath(to_page, os.path.dirname(from_page) or ".")
+    return f"[{md(label)}]({rel})"
+
+
+def front_matter(title: str, tags: Iterable[str] = (), description: str | None = None) -> str:
+    meta: dict[str, object] = {"title": h(title)}
+    if tags:
+        meta["tags"] = sorted({h(t) for t in tags})
+    if description:
+        meta["description"] = h(" ".join(description.split())[:300])
+    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n\n"
+
+
+def paragraph(text: str | None) -> str:
+    return f'<p class="kb-text">{h(text)}</p>\n\n' if text else ""
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+
+class SiteBuilder:
+    """Turns the knowledge base into pages; one instance per build."""
+
+    def __init__(self, kb: "KnowledgeBase", similar: bool = True):
+        self.kb = kb
+        self.content: Content = kb.content
+        self.entries = sorted(self.content.published(), key=lambda e: e.title.lower())
+        self.by_id = {e.id: e for e in self.entries}
+        self.case_studies: list[CaseStudy] = [e for e in self.entries if e.type == "case-study"]  # type: ignore[misc]
+        self.similar = similar
+        self.pages: dict[str, str] = {}
+
+    def build(self) -> dict[str, str]:
+        self.home()
+        for entry_type in ENTRY_TYPES:
+            self.type_index(entry_type)
+        for entry in self.entries:
+            self.pages[entry_page(entry.type, entry.id)] = self.entry(entry)
+        self.top_tip_groups()
+        self.organisations()
+        self.vocabularies()
+        self.sources_page()
+        self.outcomes_page()
+        self.whats_new()
+        self.pages["tags.md"] = front_matter("Tags") + "# Tags\n\nEvery entry by its tags.\n\n<!-- material/tags -->\n"
+        return self.pages
+
+    # --- relations ---------------------------------------------------------------------
+
+    def illustrating(self, entry: "EntryBase") -> list["CaseStudy"]:
+        """Case studies linked to ``entry`` from either side."""
+        listed = set(getattr(entry, "case_studies", []) or [])
+        field = {"enabler": "enablers", "barrier": "barriers"}.get(entry.type)
+        return [c for c in self.case_studies if c.id in listed or (field and entry.id in getattr(c, field))]
+
+    def linked_from(self, case: "CaseStudy", entry_type: str) -> list["EntryBase"]:
+        """Tips, enablers, barriers … that name this case study, or that it names."""
+        own = set(getattr(case, {"enabler": "enablers", "barrier": "barriers"}.get(entry_type, ""), []) or [])
+        return [e for e in self.entries if e.type == entry_type and (e.id in own or case.id in (getattr(e, "case_studies", []) or []))]
+
+    def tag_names(self, entry: "EntryBase") -> list[str]:
+        names = [self.content.term_name("themes", t) for t in entry.themes]
+        for vocab in ("population_groups", "care_settings", "roles"):
+            names += [self.content.term_name(vocab, t) for t in getattr(entry, vocab, []) or []]
+        return names
+
+    # --- home and indexes ----------------------------------------------------------------
+
+    def home(self) -> None:
+        page = "index.md"
+        tax = self.content.taxonomy
+        out = [front_matter("Lessons for redesigning health and care teams"), "# Lessons for redesigning health and care teams\n\n"]
+        out.append(
+            f"What vanguards, primary care homes, Royal Colleges and Faculties learned about building "
+            f"teams around people's needs: {len(self.case_studies)} case studies, "
+            f"{sum(e.type == 'top-tip' for e in self.entries)} top tips, and the enablers, barriers and dilemmas "
+            f"they met, each cited to its source report.\n\n"
+        )
+        out.append(f"**{link(page, 'finder.md', 'Find case studies for your challenge')}** — describe your challenge in your own words, or press / to search the site.\n\n")
+        out.append("## Start from your challenge\n\n")
+        for vocab, label in (("themes", "By theme"), ("population_groups", "By population group"), ("roles", "By role")):
+            terms = [t for t in getattr(tax, vocab) if self.cases_for_term(vocab, t.id)]
+            out.append(f"### {label}\n\n" + "".join(f"- {link(page, f'{VOCAB_PAGES[vocab]}/{t.id}.md', t.name)} ({len(self.cases_for_term(vocab, t.id))})\n" for t in terms) + "\n")
+        for entry_type, label in (("enabler", "By what helps (enablers)"), ("barrier", "By what gets in the way (barriers)")):
+            out.append(f"### {label}\n\n" + "".join(f"- {link(page, entry_page(e.type, e.id), e.title)}\n" for e in self.entries if e.type == entry_type) + "\n")
+        out.append("## Browse\n\n")
+        for entry_type in ENTRY_TYPES:
+            count = sum(e.type == entry_type for e in self.entries)
+            out.append(f"- {link(page, f'{URL_SEGMENTS[entry_type]}/index.md', LABELS[entry_type])} ({count})\n")
+        out.append(f"- {link(page, 'organisations/index.md', 'Organisations')}\n- {link(page, 'outcomes.md', 'Outcomes compared')}\n")
+        out.append(f"- {link(page, 'whats-new.md', 'What’s new')}\n- {link(page, 'sources.md', 'The source reports')}\n- {link(page, 'tags.md', 'Tags')}\n")
+        self.pages[page] = "".join(out)
+
+    def type_index(self, entry_type: str) -> None:
+        page = f"{URL_SEGMENTS[entry_type]}/index.md"
+        out = [front_matter(LABELS[entry_type]), f"# {LABELS[entry_type]}\n\n"]
+        for e in (e for e in self.entries if e.type == entry_type):
+            who = f" — {md(e.organisation)}" if getattr(e, "organisation", None) else ""
+            out.append(f"- {link(page, entry_page(e.type, e.id), e.title)}{who}  \n  {md(e.summary)}\n")
+        self.pages[page] = "".join(out) + "\n"
+
+    # --- one entry -------------------------------------------------------------------------
+
+    def entry(self, entry: "EntryBase") -> str:
+        page = entry_page(entry.type, entry.id)
+        out = [front_matter(entry.title, self.tag_names(entry), entry.summary), f"# {md(entry.title)}\n\n"]
+        out.append(f'<p class="kb-summary">{h(entry.summary)}</p>\n\n')
+        if entry.type == "case-study":
+            out.append(self.case_study_body(entry, page))  # type: ignore[arg-type]
+        else:
+            out.append(self.other_body(entry, page))
+        out.append(self.sources_section(entry))
+        return "".join(out)
+
+    def case_study_body(self, case: "CaseStudy", page: str) -> str:
+        out = ["## At a glance\n\n"]
+        out.append(f"- **Organisation:** {link(page, f'organisations/{slug(case.organisation)}.md', case.organisation)}\n")
+        if case.partners:
+            out.append(f"- **Partners:** {', '.join(md(p) for p in case.partners)}\n")
+        kinds = md(case.organisation_kind.replace("-", " "))
+        if case.vanguard_types:
+            kinds += " (" + ", ".join(md(v.replace("-", " ")) for v in case.vanguard_types) + ")"
+        out.append(f"- **Kind:** {kinds}\n")
+        if case.place:
+            out.append(f"- **Place:** {md(case.place)}\n")
+        if case.aliases:
+            out.append(f"- **Also known as:** {', '.join(md(a) for a in case.aliases)}\n")
+        out.append("\n")
+        if case.challenge:
+            out.append("## The challenge\n\n" + paragraph(case.challenge))
+        out.append("## What they did\n\n" + paragraph(case.approach))
+        if case.detail:
+            out.append("## More detail\n\n" + paragraph(case.detail))
+        if case.quote:
+            out.append(f'<blockquote class="kb-quote">{h(case.quote)}</blockquote>\n\n')
+        out.append("## Outcomes by the Quadruple Aim\n\n" + self.aims_grid(case))
+        if case.metrics:
+            out.append("## Measured results\n\n| What was measured | Result as reported | Aim | Period |\n|---|---|---|---|\n")
+            for m in case.metrics:
+                aim = next((label for _, key, label in AIMS if key == m.aim), "")
+                out.append(f"| {md(m.measure)} | {md(m.as_reported)}{' (estimate)' if m.estimated else ''} | {aim} | {md(m.period or '')} |\n")
+            out.append("\n")
+        if case.roles:
+            out.append("## Roles\n\n" + "".join(f"- {link(page, f'roles/{r}.md', self.content.term_name('roles', r))}\n" for r in case.roles) + "\n")
+        related = []
+        for entry_type in ("enabler", "barrier", "top-tip", "mdt-characteristic", "dilemma", "framework"):
+            for e in self.linked_from(case, entry_type):
+                related.append(f"- {LABELS[entry_type][:-1] if entry_type != 'top-tip' else 'Top tip'}: {link(page, entry_page(e.type, e.id), e.title)}\n")
+        if related:
+            out.append("## What it illustrates\n\n" + "".join(related) + "\n")
+        out.append(self.taxonomy_links(case, page))
+        if self.similar:
+            out.append("## Similar case studies\n\n")
+            similar = self.kb.similar(case.id, SIMILAR)
+            out.append("".join(f"1. {link(page, entry_page(r.type, r.id), r.title)} — {md(r.organisation or '')}\n" for r in similar) + "\n")
+        return "".join(out)
+
+    def aims_grid(self, case: "CaseStudy") -> str:
+        cells = []
+        for field, _, label in AIMS:
+            text = getattr(case.outcomes, field)
+            body = f"<p>{h(text)}</p>" if text else '<p class="kb-not-reported">Not reported</p>'
+            cells.append(f'<div class="kb-aim{"" if text else " kb-aim--empty"}"><h3>{label}</h3>{body}</div>')
+        return '<div class="kb-aims">' + "".join(cells) + "</div>\n\n"
+
+    def taxonomy_links(self, entry: "EntryBase", page: str) -> str:
+        rows = []
+        for vocab, folder in VOCAB_PAGES.items():
+            if vocab == "roles":
+                continue
+            ids = getattr(entry, vocab, None) or []
+            if ids:
+                rows.append(f"- **{VOCAB_LABELS[vocab]}:** " + ", ".join(link(page, f"{folder}/{i}.md", self.content.term_name(vocab, i)) for i in ids) + "\n")
+        return ("## Tags\n\n" + "".join(rows) + "\n") if rows else ""
+
+    def other_body(self, entry: "EntryBase", page: str) -> str:
+        out = []
+        if getattr(entry, "question", None):
+            out.append(f'<p class="kb-question"><strong>{h(entry.question)}</strong></p>\n\n')  # type: ignore[attr-defined]
+        if entry.type == "top-tip":
+            group = entry.group  # type: ignore[attr-defined]
+            out.append(f"Part of the top tips on {link(page, f'top-tips/{slug(group)}.md', group)}.\n\n")
+        if entry.detail:
+            out.append("## In detail\n\n" + paragraph(entry.detail))
+        if getattr(entry, "items", None):
+            out.append("## Its parts\n\n" + "".join(f"{n}. **{md(i.name)}**" + (f" — {md(i.description)}" if i.description else "") + "\n" for n, i in enumerate(entry.items, 1)) + "\n")  # type: ignore[attr-defined]
+        if getattr(entry, "mitigations", None):
+            out.append("## What helps\n\n" + "".join(f"- {md(m)}\n" for m in entry.mitigations) + "\n")  # type: ignore[attr-defined]
+        cases = self.illustrating(entry)
+        out.append("## Case studies that illustrate it\n\n")
+        out.append("".join(f"- {link(page, entry_page(c.type, c.id), c.title)} — {md(c.organisation)}\n" for c in cases) if cases else "No case study is linked to this entry yet.\n")
+        out.append("\n" + self.taxonomy_links(entry, page))
+        return "".join(out)
+
+    def sources_section(self, entry: "EntryBase") -> str:
+        out = ["## Sources\n\n"]
+        for s in entry.sources:
+            doc = self.content.documents.get(s.document)
+            title = doc.title if doc else s.document
+            out.append(f"- *{md(title)}*" + (f" ({md(doc.publisher)}, {md(doc.date)})" if doc else "") + f": {md(s.label())}\n")
+        dates = f"Added {entry.added.isoformat()}" + (f", updated {entry.updated.isoformat()}" if entry.updated else "")
+        out.append(f"\n<small>{h(dates)} · contributed by {h(entry.contributor)}" + (f" · reviewed by {h(entry.reviewed_by)}" if entry.reviewed_by else "") + "</small>\n")
+        return "".join(out)
+
+    # --- grouped pages -------------------------------------------------------------------
+
+    def top_tip_groups(self) -> None:
+        groups: dict[str, list[EntryBase]] = defaultdict(list)
+        for e in self.entries:
+            if e.type == "top-tip":
+                groups[e.group].append(e)  # type: ignore[attr-defined]
+        for group, tips in groups.items():
+            page = f"top-tips/{slug(group)}.md"
+            out = [front_matter(f"Top tips: {group}"), f"# Top tips: {md(group)}\n\n"]
+            for tip in tips:
+                out.append(f"## {md(tip.title)}\n\n{paragraph(tip.summary)}Read more: {link(page, entry_page(tip.type, tip.id), tip.title)}\n\n")
+                cases = self.illustrating(tip)
+                if cases:
+                    out.append("Illustrated by: " + ", ".join(link(page, entry_page(c.type, c.id), c.title) for c in cases) + "\n\n")
+            self.pages[page] = "".join(out)
+        index = self.pages["top-tips/index.md"]
+        self.pages["top-tips/index.md"] = index + "\n## By group\n\n" + "".join(f"- {link('top-tips/index.md', f'top-tips/{slug(g)}.md', g)}\n" for g in groups)
+
+    def organisations(self) -> None:
+        by_org: dict[str, list[CaseStudy]] = defaultdict(list)
+        for c in self.case_studies:
+            by_org[c.organisation].append(c)
+        index = [front_matter("Organisations"), "# Organisations\n\n"]
+        for name in sorted(by_org, key=str.lower):
+            page = f"organisations/{slug(name)}.md"
+            cases = by_org[name]
+            out = [front_matter(name), f"# {md(name)}\n\n"]
+            kinds = sorted({c.organisation_kind.replace('-', ' ') for c in cases})
+            places = sorted({c.place for c in cases if c.place})
+            out.append(f"- **Kind:** {', '.join(md(k) for k in kinds)}\n" + (f"- **Place:** {', '.join(md(p) for p in places)}\n" if places else "") + "\n")
+            aliases = sorted({a for c in cases for a in c.aliases})
+            if aliases:
+                out.append(f"Also known as: {', '.join(md(a) for a in aliases)}\n\n")
+            out.append("## Case studies\n\n" + "".join(f"- {link(page, entry_page(c.type, c.id), c.title)}  \n  {md(c.summary)}\n" for c in cases))
+            self.pages[page] = "".join(out)
+            index.append(f"- {link('organisations/index.md', page, name)} ({len(cases)})\n")
+        self.pages["organisations/index.md"] = "".join(index)
+
+    def cases_for_term(self, vocab: str, term_id: str) -> list["CaseStudy"]:
+        return [c for c in self.case_studies if term_id in (getattr(c, vocab, None) or [])]
+
+    def vocabularies(self) -> None:
+        for vocab, folder in VOCAB_PAGES.items():
+            index = [front_matter(VOCAB_LABELS[vocab]), f"# {VOCAB_LABELS[vocab]}\n\n"]
+            for term in getattr(self.content.taxonomy, vocab):
+                page = f"{folder}/{term.id}.md"
+                cases = self.cases_for_term(vocab, term.id)
+                others = [e for e in self.entries if e.type != "case-study" and term.id in (getattr(e, vocab, None) or [])]
+                out = [front_matter(term.name, description=term.description), f"# {md(term.name)}\n\n", paragraph(term.description)]
+                if term.aliases:
+                    out.append(f"Also searched as: {', '.join(md(a) for a in term.aliases)}\n\n")
+                out.append("## Case studies\n\n" + ("".join(f"- {link(page, entry_page(c.type, c.id), c.title)} — {md(c.organisation)}\n" for c in cases) or "None yet.\n") + "\n")
+                if others:
+                    out.append("## Related guidance\n\n" + "".join(f"- {LABELS[e.type]}: {link(page, entry_page(e.type, e.id), e.title)}\n" for e in others))
+                self.pages[page] = "".join(out)
+                index.append(f"- {link(f'{folder}/index.md', page, term.name)} ({len(cases)})\n")
+            self.pages[f"{folder}/index.md"] = "".join(index)
+
+    def sources_page(self) -> None:
+        page = "sources.md"
+        out = [front_matter("The source reports"), "# The source reports\n\n", "Every entry cites the report, and the page or section, its facts come from.\n\n"]
+        for doc in self.content.documents.values():
+            citing = [e for e in self.entries if any(s.document == doc.id for s in e.sources)]
+            out.append(f"## {md(doc.title)}\n\n- **Publisher:** {md(doc.publisher)}\n- **Date:** {md(doc.date)}\n")
+            if doc.version:
+                out.append(f"- **Version:** {md(doc.version)}\n")
+            out.append(f"- **Cited by:** {len(citing)} entries, by {md(doc.citation)}\n\n{paragraph(doc.summary)}")
+        self.pages[page] = "".join(out)
+
+    def outcomes_page(self) -> None:
+        page = "outcomes.md"
+        out = [front_matter("Outcomes compared"), "# Outcomes compared\n\n"]
+        out.append("Which approaches report which effects, by the four aims of the Quadruple Aim. The chart marks each aim a case study reports on; the number is how many measured results it gives for that aim. The table lists every measured result; select a column heading to sort it.\n\n")
+        out.append(outcomes_chart(self.case_studies) + "\n\n")
+        out.append("## Every measured result\n\n| Case study | What was measured | Result as reported | Change | Aim | Period |\n|---|---|---|---|---|---|\n")
+        for c in self.case_studies:
+            for m in c.metrics:
+                aim = next((label for _, key, label in AIMS if key == m.aim), "")
+                out.append(f"| {link(page, entry_page(c.type, c.id), c.title)} | {md(m.measure)} | {md(m.as_reported)}{' (estimate)' if m.estimated else ''} | {md(m.direction)} | {aim} | {md(m.period or '')} |\n")
+        self.pages[page] = "".join(out) + "\n"
+
+    def whats_new(self) -> None:
+        page = "whats-new.md"
+        out = [front_matter("What’s new"), "# What’s new\n\nEntries by the date they were last added or updated.\n\n"]
+        by_day: dict[date, list[EntryBase]] = defaultdict(list)
+        for e in self.entries:
+            by_day[e.updated or e.added].append(e)
+        for day in sorted(by_day, reverse=True)[:30]:
+            out.append(f"## {day.isoformat()}\n\n" + "".join(f"- {LABELS[e.type][:-1] if e.type != 'top-tip' else 'Top tip'}: {link(page, entry_page(e.type, e.id), e.title)}\n" for e in by_day[day]) + "\n")
+        self.pages[page] = "".join(out)
+
+
+def outcomes_chart(cases: list["CaseStudy"]) -> str:
+    """An SVG matrix (case studies × aims), drawn at build time, with a text alternative."""
+    rows = [c for c in cases if any(getattr(c.outcomes, f) for f, _, _ in AIMS) or c.metrics]
+    label_w, cell, top = 400, 150, 40
+    width, height = label_w + cell * len(AIMS), top + 26 * len(rows) + 10
+    counts = {(c.id, key): sum(m.aim == key for m in c.metrics) for c in rows for _, key, _ in AIMS}
+    reported = sum(1 for c in rows for f, _, _ in AIMS if getattr(c.outcomes, f))
+    summary = f"Chart: which of {len(rows)} case studies report outcomes for each aim of the Quadruple Aim; {reported} outcomes reported in all. " + "; ".join(
+        f"{label}: {sum(1 for c in rows if getattr(c.outcomes, f))} case studies" for f, _, label in AIMS
+    )
+    parts = [f'<figure class="kb-chart"><svg role="img" aria-labelledby="kb-chart-title" viewBox="0 0 {width} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">',
+             f'<title id="kb-chart-title">{h(summary)}</title>']
+    for i, (_, _, label) in enumerate(AIMS):
+        parts.append(f'<text x="{label_w + cell * i + cell / 2}" y="24" text-anchor="middle" class="kb-chart-head">{h(label)}</text>')
+    for r, c in enumerate(rows):
+        y = top + 26 * r
+        name = c.title if len(c.title) <= 52 else c.title[:50] + "…"
+        parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" class="kb-chart-label">{h(name)}</text>')
+        for i, (field, key, _) in enumerate(AIMS):
+            cx = label_w + cell * i + cell / 2
+            if getattr(c.outcomes, field):
+                n = counts[(c.id, key)]
+                parts.append(f'<circle cx="{cx}" cy="{y + 12}" r="{8 + min(n, 4) * 1.5}" class="kb-dot{" kb-dot--measured" if n else ""}"/>')
+                if n:
+                    parts.append(f'<text x="{cx}" y="{y + 16}" text-anchor="middle" class="kb-dot-count">{n}</text>')
+            else:
+                parts.append(f'<line x1="{cx - 5}" x2="{cx + 5}" y1="{y + 12}" y2="{y + 12}" class="kb-none"/>')
+    parts.append(f"</svg><figcaption>{h(summary)}. A filled circle means the case study reports that aim; a number, how many measured results back it; a dash, not reported.</figcaption></figure>")
+    return "".join(parts)
+
+
+def pages(kb: "KnowledgeBase", similar: bool = True) -> dict[str, str]:
+    """Every generated page as ``{path under docs: markdown}``."""
+    return SiteBuilder(kb, similar).build()
+
+
+# --- building ------------------------------------------------------------------------------
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def config_file(kb: "KnowledgeBase") -> Path:
+    """The project's mkdocs.yml (beside content/), else the one kb ships with."""
+    own = kb.root.parent / "mkdocs.yml"
+    return own if own.exists() else PACKAGE_ROOT / "mkdocs.yml"
+
+
+def site_dir(kb: "KnowledgeBase") -> Path:
+    return kb.root.parent / "site"
+
+
+def needs_build(kb: "KnowledgeBase", out: Path | None = None) -> bool:
+    """Missing, or older than the content, the index or the site's own sources."""
+    marker = (out or site_dir(kb)) / "index.html"
+    if not marker.exists():
+        return True
+    built = marker.stat().st_mtime
+    config = config_file(kb)
+    inputs = list(kb.root.rglob("*.yaml")) + [config] + list((config.parent / "docs").rglob("*"))
+    manifest = kb.data_dir / "CURRENT"
+    if manifest.exists():
+        inputs.append(manifest)
+    return any(p.stat().st_mtime > built for p in inputs if p.exists())
+
+
+def build(kb: "KnowledgeBase", out: Path | None = None, offline: bool = False) -> Path:
+    """``mkdocs build --strict`` into ``out`` (default ``site/``), swapped in atomically."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, MkDocsException
+
+    from kb import mkdocs_hooks
+
+    target = (out or site_dir(kb)).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    kb.searcher()  # similar case studies need a fresh index; refresh it before the build
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    mkdocs_hooks.use(kb)
+    previous = os.environ.get("KB_SITE_OFFLINE")
+    os.environ["KB_SITE_OFFLINE"] = "true" if offline else "false"
+    try:
+        config = load_config(str(config_file(kb)), site_dir=str(tmp), strict=True)
+        mkdocs_build(config)
+    except (Abort, MkDocsException) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise SiteBuildFailed(f"mkdocs build --strict failed: {exc}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        mkdocs_hooks.use(None)
+        if previous is None:
+            os.environ.pop("KB_SITE_OFFLINE", None)
+        else:
+            os.environ["KB_SITE_OFFLINE"] = previous
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+    return target
+
