@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from kb import terminal
 from kb.core import KnowledgeBase, check_type, summary_json
@@ -43,7 +46,7 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
         except ContentInvalid as exc:
             for problem in exc.problems:
                 sys.stderr.write(f"{problem}\n")
-            err.print(f"[red]{len(exc.problems)} problem(s) in the content; fix them first (kb validate).[/]")
+            err.print(f"[red]{len(exc.problems)} problem(s) {exc.hint}[/]")
             raise typer.Exit(1)
         except (KbError, UsageProblem) as exc:
             err.print(f"[red]error:[/] {exc}", highlight=False)
@@ -66,11 +69,18 @@ def print_json(value: Any) -> None:
 
 @app.command()
 @friendly
-def validate(content: Optional[Path] = ContentOpt) -> None:
-    """Check every content file and the links between them. Never writes."""
-    problems = KnowledgeBase.validate(content)
+def validate(content: Optional[Path] = ContentOpt, data: Optional[Path] = DataOpt) -> None:
+    """Check every content file and the links between them. Never writes.
+
+    Entries very like another of their type are named as warnings (using the search index
+    if there is one); warnings never change the exit code."""
+    problems, similar, notes = KnowledgeBase.check(content, data)
     for problem in problems:
         sys.stdout.write(f"{problem}\n")
+    for pair in similar:
+        err.print(Text(str(pair), style="yellow"), soft_wrap=True)
+    for message in notes:
+        note(message)
     if problems:
         err.print(f"[red]{len(problems)} problem(s).[/]")
         raise typer.Exit(1)
@@ -240,21 +250,28 @@ def site_build(
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes; each loads the same read-only index."),
     content: Optional[Path] = ContentOpt,
     data: Optional[Path] = DataOpt,
 ) -> None:
     """Serve the learning site at / and the JSON API under /api."""
+    import os
+
     import uvicorn
 
     from kb.api import create_app
 
     kb = open_kb(content, data)
     with terminal.progress_bar("Embedding passages") as progress:
-        kb.searcher(progress, notice)
+        kb.searcher(progress, notice)  # build or refresh once, before any worker starts
     site_dir = ensure_site(kb)
-    application = create_app(kb, site_dir)
     err.print(f"[green]kb is serving[/] the learning site at http://{host}:{port}/ and the API at http://{host}:{port}/api/docs")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(kb, site_dir), host=host, port=port, log_level="warning")
+        return
+    # Several processes: each opens the same content and index (read-only) by itself.
+    os.environ.update({"KB_CONTENT": str(kb.root), "KB_DATA": str(kb.data_dir), "KB_SITE_DIR": str(site_dir or "")})
+    uvicorn.run("kb.api:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
 def ensure_site(kb: KnowledgeBase) -> Optional[Path]:
@@ -270,7 +287,222 @@ def ensure_site(kb: KnowledgeBase) -> Optional[Path]:
 
 
 # --- curation (kb new, kb token, kb submit, kb review) ---------------------------------
-# (curation commands go here; their logic lives in kb/curation.py)
+# The logic lives in kb/curation.py (and kb/tokens.py); these only parse, call and print.
+
+
+def warn(message: str) -> None:
+    # Text: a title is never read as markup; soft_wrap: one warning, one line (for grep)
+    err.print(Text(f"warning: {message}", style="yellow"), soft_wrap=True)
+
+
+def note(message: str) -> None:
+    err.print(Text(message, style="dim"), soft_wrap=True)
+
+
+def parse_set(pairs: list[str]) -> dict[str, Any]:
+    """``FIELD=VALUE`` options; VALUE is read as YAML, so lists and numbers work."""
+    import yaml
+
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageProblem(f"--set takes FIELD=VALUE, got '{pair}'")
+        try:
+            values[name.strip()] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            values[name.strip()] = raw
+    return values
+
+
+@app.command()
+@friendly
+def new(
+    entry_type: str = typer.Argument(..., metavar="TYPE", help="case-study, top-tip, enabler, barrier, mdt-characteristic, dilemma or framework."),
+    from_file: Optional[Path] = typer.Option(None, "--from", help="Take the fields from this YAML or JSON file; ask nothing."),
+    entry_id: Optional[str] = typer.Option(None, "--id", help="The entry's id (default: from its title)."),
+    title: Optional[str] = typer.Option(None, "--title"),
+    summary: Optional[str] = typer.Option(None, "--summary"),
+    contributor: Optional[str] = typer.Option(None, "--contributor", help="Who wrote it (person or organisation)."),
+    set_: list[str] = typer.Option([], "--set", help="FIELD=VALUE, VALUE read as YAML, e.g. --set themes=\\[frailty,dementia] (repeatable)."),
+    no_input: bool = typer.Option(False, "--no-input", help="Ask nothing: fail, listing what is missing."),
+    content: Optional[Path] = ContentOpt,
+    data: Optional[Path] = DataOpt,
+) -> None:
+    """Write a new draft entry under content/, asking for each field in turn.
+
+    The file is a proposal (status: draft, hidden from lists, search and the site) until a
+    reviewer publishes it. An existing entry is never overwritten."""
+    from kb import curation
+
+    check_type(entry_type, allow_all=False)
+    kb = open_kb(content, data)
+    given, located = curation.read_entry_file(from_file) if from_file else ({}, None)
+    options = {"id": entry_id, "title": title, "summary": summary, "contributor": contributor}
+    given |= {k: v for k, v in options.items() if v is not None} | parse_set(set_)
+    if isinstance(given.get("id"), str) and curation.SLUG.match(given["id"]):
+        curation.ensure_free(kb.root, given["id"])  # say so now, not after every question
+    if not (from_file or no_input):
+        from kb.prompts import Form
+
+        given = Form(err, entry_type, kb.content, given).run()
+    entry = curation.prepare_new(kb, entry_type, given, str(from_file) if from_file else None, located)
+    similar, notes = curation.look_for_similar(kb, entry)  # before writing: the index is still fresh
+    path = curation.write_entry(kb, entry)
+    for other in similar:
+        warn(other.message(f"'{entry.id}'"))
+    for message in notes:
+        note(message)
+    err.print(f"[green]wrote[/] a draft {entry.type}; a reviewer sets status: published when accepting it")
+    sys.stdout.write(f"{path}\n")
+
+
+token_app = typer.Typer(help="Submission tokens for POST /api/submissions (kept as hashes in the data folder).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+@friendly
+def token_create(
+    name: str = typer.Option(..., "--name", help="Who the token is for, e.g. rcn-curators."),
+    content: Optional[Path] = ContentOpt,
+    data: Optional[Path] = DataOpt,
+) -> None:
+    """Create a token; it is printed once, as the last line, and only its hash is kept."""
+    from kb import tokens
+
+    kb = open_kb(content, data)
+    token = tokens.create(kb.data_dir, name)
+    err.print(f"token for [bold]{escape(name)}[/] (shown once: kb keeps only its hash; revoke with kb token revoke {escape(name)}):")
+    sys.stdout.write(token + "\n")
+
+
+@token_app.command("list")
+@friendly
+def token_list(as_json: bool = JsonOpt, content: Optional[Path] = ContentOpt, data: Optional[Path] = DataOpt) -> None:
+    """Names, when created and whether revoked; never the tokens."""
+    from kb import tokens
+
+    records = [r.public() for r in tokens.load(open_kb(content, data).data_dir)]
+    if as_json:
+        print_json(records)
+    else:
+        out.print(terminal.tokens_table(records))
+
+
+@token_app.command("revoke")
+@friendly
+def token_revoke(name: str = typer.Argument(..., metavar="NAME"), content: Optional[Path] = ContentOpt, data: Optional[Path] = DataOpt) -> None:
+    """Stop a token working, at once (the server reads the list on every submission)."""
+    from kb import tokens
+
+    record = tokens.revoke(open_kb(content, data).data_dir, name)
+    err.print(f"[green]revoked[/] {escape(record.name)} ({record.revoked})")
+
+
+@app.command()
+@friendly
+def submit(
+    file: Path = typer.Argument(..., metavar="FILE", help="The entry, as a .yaml or .json file."),
+    api: str = typer.Option("http://127.0.0.1:8000", "--api", envvar="KB_API", help="The kb server (or $KB_API)."),
+    token: str = typer.Option("", "--token", envvar="KB_TOKEN", help="Your submission token (or $KB_TOKEN, which keeps it out of shell history)."),
+) -> None:
+    """Send an entry to a kb server for review."""
+    from kb import curation
+
+    receipt = curation.submit_file(file, api, token)
+    for similar in receipt.get("similar", []):
+        warn(curation.similar_warning(f"'{receipt['id']}'", similar))
+    err.print(f"[green]submitted[/] '{escape(receipt['id'])}' for review (pending; sent as {escape(receipt['submitted_by'])} at {receipt['submitted_at']})")
+    sys.stdout.write(f"{receipt['id']}\n")
+
+
+review_app = typer.Typer(help="Review submissions: list, show, approve, reject.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+def open_store(content: Optional[Path], data: Optional[Path] = None) -> tuple[KnowledgeBase, Any]:
+    from kb.curation import SubmissionStore
+
+    kb = open_kb(content, data)
+    return kb, SubmissionStore.for_content(kb.root)
+
+
+@review_app.command("list")
+@friendly
+def review_list(as_json: bool = JsonOpt, content: Optional[Path] = ContentOpt) -> None:
+    """Submissions waiting for review, oldest first."""
+    _, store = open_store(content)
+    pending = [s.summary_json() for s in store.pending()]
+    if as_json:
+        print_json(pending)
+    else:
+        out.print(terminal.submissions_table(pending))
+
+
+@review_app.command("show")
+@friendly
+def review_show(entry_id: str = typer.Argument(..., metavar="ID"), content: Optional[Path] = ContentOpt) -> None:
+    """A submission in full, and a diff against any entry with the same title."""
+    from kb import curation
+
+    kb, store = open_store(content)
+    seen = curation.review(kb, store, entry_id)
+    sub = seen.submission
+    err.print(Text(f"{sub.type} '{sub.id}', sent by {sub.submitted_by} at {sub.submitted_at}", style="bold"))
+    for similar in sub.similar:
+        warn(curation.similar_warning(f"'{sub.id}'", similar))
+    sys.stdout.write(seen.text)
+    if seen.same_title is not None:
+        err.print(Text(f"\nan entry with the same title exists: {seen.same_title}; the changes from it:", style="yellow"))
+        sys.stdout.write(seen.diff or "(no differences)\n")
+
+
+def default_reviewer() -> str:
+    import getpass
+
+    try:
+        return os.environ.get("KB_REVIEWER") or getpass.getuser()
+    except Exception:  # no login name (some containers): ask for one
+        raise UsageProblem("say who is reviewing: --reviewer NAME (or set KB_REVIEWER)") from None
+
+
+@review_app.command("approve")
+@friendly
+def review_approve(
+    entry_id: str = typer.Argument(..., metavar="ID"),
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Who approves it (default: $KB_REVIEWER or your login)."),
+    content: Optional[Path] = ContentOpt,
+    data: Optional[Path] = DataOpt,
+) -> None:
+    """Publish a submission: into content/ with status, reviewer and dates; index refreshed."""
+    from kb import curation
+
+    kb, store = open_store(content, data)
+    done = curation.approve(kb, store, entry_id, reviewer or default_reviewer())
+    err.print(f"[green]approved:[/] {done.path} (published, reviewed by {escape(done.entry.reviewed_by or '')})")
+    try:
+        with terminal.progress_bar("Embedding passages", transient=True) as progress:
+            kb.build_index(progress)
+    except KbError as exc:  # the entry is published either way; search catches up later
+        warn(f"the search index was not refreshed ({exc}); run kb index")
+    sys.stdout.write(f"{done.path}\n")
+
+
+@review_app.command("reject")
+@friendly
+def review_reject(
+    entry_id: str = typer.Argument(..., metavar="ID"),
+    reason: str = typer.Option(..., "--reason", help="Why, for the contributor."),
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Who rejects it (default: $KB_REVIEWER or your login)."),
+    content: Optional[Path] = ContentOpt,
+) -> None:
+    """Turn a submission down; it is kept, with the reason, under submissions/rejected/."""
+    from kb import curation
+
+    _, store = open_store(content)
+    record = curation.reject(store, entry_id, reason, reviewer or default_reviewer())
+    err.print(f"[green]rejected[/] '{escape(entry_id)}'; kept with the reason at {record}")
 
 
 def main() -> None:

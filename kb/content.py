@@ -124,7 +124,7 @@ def pydantic_problems(exc: ValidationError, model: type[BaseModel], shown: str, 
             elif kind == "string_pattern_mismatch":
                 message = f"field '{name}': '{given}' is not a slug (lowercase letters, digits and single hyphens)"
             pos = located.position(loc) if located else yamlpos.Position(1, 1)
-        problems.append(Problem(shown, pos.line, pos.column, message))
+        problems.append(Problem(shown, pos.line, pos.column, message, name))
     return problems
 
 
@@ -175,14 +175,14 @@ def parse_entry(data: Any, shown: str, located: yamlpos.Located | None, expected
     pos = located.position(("type",)) if located else yamlpos.Position(1, 1)
     if entry_type is None:
         hint = f" (this folder holds '{expected_type}')" if expected_type else ""
-        return None, [Problem(shown, 1, 1, f"missing required field 'type'{hint}")]
+        return None, [Problem(shown, 1, 1, f"missing required field 'type'{hint}", "type")]
     if entry_type not in ENTRY_MODELS:
         return None, [
-            Problem(shown, pos.line, pos.column, f"field 'type': unknown entry type '{entry_type}'{did_you_mean(str(entry_type), ENTRY_MODELS)}; expected one of {', '.join(ENTRY_MODELS)}")
+            Problem(shown, pos.line, pos.column, f"field 'type': unknown entry type '{entry_type}'{did_you_mean(str(entry_type), ENTRY_MODELS)}; expected one of {', '.join(ENTRY_MODELS)}", "type")
         ]
     if expected_type and entry_type != expected_type:
         return None, [
-            Problem(shown, pos.line, pos.column, f"field 'type': '{entry_type}' entries belong in content/{FOLDERS[entry_type]}/, not content/{FOLDERS[expected_type]}/")
+            Problem(shown, pos.line, pos.column, f"field 'type': '{entry_type}' entries belong in content/{FOLDERS[entry_type]}/, not content/{FOLDERS[expected_type]}/", "type")
         ]
     model = ENTRY_MODELS[entry_type]
     try:
@@ -299,13 +299,13 @@ def reference_problems(
             if ref not in choices and ref not in ignore:
                 pos = at((field_name, i))
                 what = f"{target} term" if target in content.taxonomy.vocabularies() else f"{target} entry"
-                problems.append(Problem(shown, pos.line, pos.column, f"field '{field_name}': unknown {what} '{ref}'{did_you_mean(ref, choices)}"))
+                problems.append(Problem(shown, pos.line, pos.column, f"field '{field_name}': unknown {what} '{ref}'{did_you_mean(ref, choices)}", f"{field_name}.{i}"))
     cited = [(("sources", i, "document"), s.document) for i, s in enumerate(entry.sources)]
     cited += [(("metrics", i, "source", "document"), m.source.document) for i, m in enumerate(getattr(entry, "metrics", [])) if m.source]
     for loc, document in cited:
         if document not in content.documents:
             pos = at(loc)
-            problems.append(Problem(shown, pos.line, pos.column, f"field '{_field_name(loc)}': unknown source document '{document}'{did_you_mean(document, content.documents)}"))
+            problems.append(Problem(shown, pos.line, pos.column, f"field '{_field_name(loc)}': unknown source document '{document}'{did_you_mean(document, content.documents)}", _field_name(loc)))
     return problems
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # content and models cost ~0.2 s to import: the query path sk
     from kb.content import Content
     from kb.models import EntryBase
     from kb.search import Searcher
+    from kb.similarity import SimilarPair
 
 
 def find_content_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -72,8 +73,7 @@ class KnowledgeBase:
     @classmethod
     def open(cls, content_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None, model: str | None = None) -> "KnowledgeBase":
         root = find_content_dir(content_dir)
-        data = Path(data_dir or os.environ.get("KB_DATA") or default_data_dir(root)).resolve()
-        return cls(root, data, model)
+        return cls(root, find_data_dir(root, data_dir), model)
 
     @property
     def content(self) -> Content:
@@ -87,11 +87,32 @@ class KnowledgeBase:
             self._content = content
         return self._content
 
+    def reload(self) -> None:
+        """Forget the loaded content after kb wrote an entry, so the next use reads it anew."""
+        self._content = None
+
     @staticmethod
     def validate(content_dir: str | os.PathLike[str] | None = None) -> list[Problem]:
         from kb.content import load_content
 
         return load_content(find_content_dir(content_dir))[1]
+
+    @staticmethod
+    def check(content_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None) -> tuple[list[Problem], list[SimilarPair], list[str]]:
+        """What `kb validate` reports: every problem, then pairs of entries so alike that one
+        may duplicate the other, and notes on what was not compared. The duplicate check
+        is advisory: it uses the index if there is one (never builds it, never needs torch)
+        and nothing it meets can turn into a problem."""
+        from kb.content import load_content
+        from kb.similarity import similar_pairs
+
+        root = find_content_dir(content_dir)
+        content, problems = load_content(root)
+        try:
+            pairs, notes = similar_pairs(content, find_data_dir(root, data_dir))
+        except Exception as exc:  # e.g. a damaged index: say so, but validation stands
+            return problems, [], [f"entries were not compared for duplicates: {type(exc).__name__}: {exc}"]
+        return problems, pairs, notes
 
     # --- reading entries -------------------------------------------------------------
 
@@ -205,3 +226,8 @@ FILTER_FIELDS = ("theme", "enabler", "barrier", "kind")
 
 def default_data_dir(content_root: Path) -> Path:
     return content_root.parent / ".kb"
+
+
+def find_data_dir(content_root: Path, explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--data`` if given, else ``$KB_DATA``, else ``.kb/`` beside the content folder."""
+    return Path(explicit or os.environ.get("KB_DATA") or default_data_dir(content_root)).resolve()

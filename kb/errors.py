@@ -6,7 +6,7 @@ Kept free of heavy imports so the fast query path can raise and catch them.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from typing import Iterable
 
 
@@ -23,6 +23,9 @@ class Problem:
     line: int
     column: int
     message: str
+    # The field it concerns, dotted ('sources.0.document'), so the API can name it; not
+    # part of equality or order, and not printed (the message already names it).
+    field: str = dataclass_field(default="", compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
@@ -38,6 +41,8 @@ class ContentNotFound(KbError):
 
 class ContentInvalid(KbError):
     """The content has problems; ``problems`` lists them all."""
+
+    hint = "in the content; fix them first (kb validate)."  # the CLI's line after the list
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
@@ -82,3 +87,54 @@ class IndexMissing(KbError, RuntimeError):
 
 class SiteBuildFailed(KbError):
     """``mkdocs build --strict`` failed (a warning or an error)."""
+
+
+# --- curation --------------------------------------------------------------------------
+
+
+class EntryInvalid(ContentInvalid):
+    """A new entry or a submission has problems; ``problems`` lists them all."""
+
+    hint = "in the entry; fix them and try again."
+
+
+class EntryExists(KbError, FileExistsError):
+    """An entry with this id is already in the content: kb never overwrites one."""
+
+    def __init__(self, entry_id: str, where: str):
+        self.entry_id = entry_id
+        super().__init__(f"an entry with id '{entry_id}' already exists ({where}); choose another id")
+
+
+class SubmissionExists(KbError, FileExistsError):
+    """A submission with this id is already waiting for review."""
+
+    def __init__(self, entry_id: str):
+        self.entry_id = entry_id
+        super().__init__(f"a submission with id '{entry_id}' is already waiting for review; choose another id")
+
+
+class UnknownSubmission(KbError, LookupError):
+    """No pending submission has this id."""
+
+    def __init__(self, entry_id: str, choices: Iterable[str]):
+        self.entry_id = entry_id
+        choices = list(choices)
+        waiting = f"; waiting: {', '.join(choices[:12])}" if choices else "; none are waiting (kb review list)"
+        super().__init__(f"no pending submission with id '{entry_id}'{did_you_mean(entry_id, choices)}{waiting}")
+
+
+class InvalidId(KbError, ValueError):
+    """An id that is not a slug, so it must never become part of a path."""
+
+    def __init__(self, entry_id: str):
+        self.entry_id = entry_id
+        super().__init__(f"'{entry_id}' is not an entry id (lowercase letters, digits and single hyphens, at most 80 characters)")
+
+
+class TokenError(KbError, ValueError):
+    """A submission token cannot be created, found or revoked as asked."""
+
+
+class SubmitFailed(KbError, RuntimeError):
+    """`kb submit` could not hand the entry over; the message says why and what to do."""

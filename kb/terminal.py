@@ -53,15 +53,17 @@ def _section(title: str, body: str | None) -> list[Any]:
 
 
 def entry_panel(entry: EntryBase, content: Content) -> Panel:
+    # Every value from the content is a Text (or escaped): a contributor's "[bold]" or
+    # "<script>" is shown as typed, never read as rich markup.
     parts: list[Any] = [Text(entry.summary, style="italic"), Text("")]
     if entry.type == "case-study":
         facts = Table.grid(padding=(0, 2))
-        facts.add_row("Organisation", entry.organisation)
+        facts.add_row("Organisation", Text(entry.organisation))
         if entry.partners:
-            facts.add_row("Partners", ", ".join(entry.partners))
-        facts.add_row("Kind", entry.organisation_kind + (f" ({', '.join(entry.vanguard_types)})" if entry.vanguard_types else ""))
+            facts.add_row("Partners", Text(", ".join(entry.partners)))
+        facts.add_row("Kind", Text(entry.organisation_kind + (f" ({', '.join(entry.vanguard_types)})" if entry.vanguard_types else "")))
         if entry.place:
-            facts.add_row("Place", entry.place)
+            facts.add_row("Place", Text(entry.place))
         parts += [facts, Text("")]
         parts += _section("Challenge", entry.challenge)
         parts += _section("Approach", entry.approach)
@@ -69,14 +71,14 @@ def entry_panel(entry: EntryBase, content: Content) -> Panel:
         aims.add_column(style="bold", width=22)
         aims.add_column()
         for key, label in AIM_LABELS.items():
-            aims.add_row(label, getattr(entry.outcomes, key) or Text("not reported", style="dim"))
+            aims.add_row(label, Text(getattr(entry.outcomes, key) or "not reported", style="" if getattr(entry.outcomes, key) else "dim"))
         parts += [aims]
         if entry.metrics:
             metrics = Table(title="Metrics", expand=True)
             for col in ("measure", "as reported", "aim", "period"):
                 metrics.add_column(col)
             for m in entry.metrics:
-                metrics.add_row(m.measure, m.as_reported + (" (est.)" if m.estimated else ""), m.aim or "", m.period or "")
+                metrics.add_row(Text(m.measure), Text(m.as_reported + (" (est.)" if m.estimated else "")), m.aim or "", Text(m.period or ""))
             parts += [metrics]
     parts += _section("Detail", entry.detail)
     for field in ("mitigations",):
@@ -92,10 +94,10 @@ def entry_panel(entry: EntryBase, content: Content) -> Panel:
                          ("population_groups", "population_groups"), ("care_settings", "care_settings"), ("case_studies", "case_studies")):
         values = getattr(entry, field, None)
         if values:
-            links.add_row(field.replace("_", " ").capitalize(), ", ".join(content.term_name(vocab, v) for v in values))
+            links.add_row(field.replace("_", " ").capitalize(), Text(", ".join(content.term_name(vocab, v) for v in values)))
     if entry.aliases:
-        links.add_row("Also known as", ", ".join(entry.aliases))
-    links.add_row("Sources", "; ".join(f"{content.documents[s.document].title[:60]}… {s.label()}" if s.document in content.documents else s.label() for s in entry.sources))
+        links.add_row("Also known as", Text(", ".join(entry.aliases)))
+    links.add_row("Sources", Text("; ".join(f"{content.documents[s.document].title[:60]}… {s.label()}" if s.document in content.documents else s.label() for s in entry.sources)))
     links.add_row("Page", entry_url(entry.type, entry.id))
     parts += [links]
     return Panel(Group(*parts), title=f"[bold]{escape(entry.title)}[/]", subtitle=f"{entry.type} · {entry.id}")
@@ -156,4 +158,29 @@ def scores_table(scores: dict[str, Any], title: str) -> Table:
         table.add_column(column, justify="right")
     for name, s in scores.items():
         table.add_row(name, *(f"{v:.3f}" for v in (s.hit1, s.hit3, s.hit5, s.mrr, s.ndcg5)))
+    return table
+
+
+def tokens_table(records: list[dict[str, Any]]) -> Table | Text:
+    if not records:
+        return Text("No submission tokens yet: kb token create --name NAME", style="yellow")
+    table = Table(header_style="bold")
+    for column in ("name", "created", "revoked"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(escape(r["name"]), r["created"], Text(r["revoked"] or "live", style="red" if r["revoked"] else "green"))
+    return table
+
+
+def submissions_table(items: list[dict[str, Any]]) -> Table | Text:
+    """Pending submissions; every value is shown as text (a title may hold anything)."""
+    if not items:
+        return Text("No submissions waiting for review.", style="green")
+    table = Table(header_style="bold", caption=f"{len(items)} waiting")
+    table.add_column("id", no_wrap=True)
+    for column in ("type", "title", "sent by", "at", "similar to"):
+        table.add_column(column)
+    for s in items:
+        similar = ", ".join(f"{x['id']} ({x['similarity']:.2f})" for x in s.get("similar", []))
+        table.add_row(Text(s["id"], style="cyan"), Text(s["type"]), Text(s["title"]), Text(s["submitted_by"]), Text(s["submitted_at"]), Text(similar, style="yellow"))
     return table
