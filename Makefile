@@ -34,6 +34,7 @@ test: install browser
 	$(BIN)/python -m pytest
 
 bench: install
+	@command -v wrk >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi; }
 	$(BIN)/python bench/run_all.py
 
 schema: install

@@ -159,15 +159,19 @@ class KnowledgeBase:
         return report
 
     def searcher(self, progress: index.Progress | None = None, notice: Callable[[str], None] | None = None) -> Searcher:
-        """The loaded index, refreshed first if the content changed since it was built."""
+        """The loaded index, refreshed first if the content changed since it was built.
+
+        Freshness is checked when the index is loaded, not on every query: a server loads
+        it once, and changes made through this object (``build_index``) reload it.
+        """
+        if self._searcher is not None:
+            return self._searcher
         status = self.index_status()
         if status != "fresh":
             if notice:
                 notice("no index yet: building it" if status == "missing" else "content changed since the index was built: refreshing it")
             self.build_index(progress)
-            self._searcher = None
-        if self._searcher is None:
-            self._searcher = self._load_searcher()
+        self._searcher = self._load_searcher()
         return self._searcher
 
     def _load_searcher(self) -> Searcher:
@@ -189,8 +193,21 @@ class KnowledgeBase:
 
     # --- search ----------------------------------------------------------------------
 
-    def find(self, query: str, k: int = 5, entry_type: str | None = "case-study", mode: str = "hybrid", progress: index.Progress | None = None, notice: Callable[[str], None] | None = None, **filters: str | None) -> list[Result]:
-        """The entries most like ``query``; filters narrow the candidates before ranking."""
+    def find(
+        self,
+        query: str,
+        k: int = 5,
+        entry_type: str | None = "case-study",
+        mode: str = "hybrid",
+        progress: index.Progress | None = None,
+        notice: Callable[[str], None] | None = None,
+        vector: Any = None,
+        **filters: str | None,
+    ) -> list[Result]:
+        """The entries most like ``query``; filters narrow the candidates before ranking.
+
+        ``vector`` is the query's embedding when the caller computed it already (the API
+        embeds concurrent queries in batches)."""
         check_query(query, k)
         check_type(entry_type)
         searcher = self.searcher(progress, notice)
@@ -198,7 +215,7 @@ class KnowledgeBase:
         for name, value in filters.items():
             if value is not None and value not in vocabulary[name]:
                 raise UnknownValue(name, value, vocabulary[name])
-        return searcher.search(query, k, entry_type, filters, mode)
+        return searcher.search(query, k, entry_type, filters, mode, vector=vector)
 
     def evaluate(self, query_file: Path, variants: bool = False, progress: index.Progress | None = None, notice: Callable[[str], None] | None = None) -> dict[str, Any]:
         """Search quality per mode (and per design alternative) on a graded query file."""

@@ -78,6 +78,8 @@ class Searcher:
         self.bm25 = bm25s.BM25.load(str(version_dir / "bm25"), show_progress=False)
         self.encoder = encoder
         self.faiss = faiss
+        self._word_stems: dict[int, list[tuple[str, str]]] = {}
+        self._allowed: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -96,9 +98,18 @@ class Searcher:
 
     # --- the two rankers -------------------------------------------------------------
 
+    def passage_rows(self, allowed: np.ndarray) -> np.ndarray:
+        key = allowed.tobytes()
+        if key not in self._allowed:
+            if len(self._allowed) > 256:  # the index is read-only: only the cache's size matters
+                self._allowed.clear()
+            rows = np.concatenate([np.asarray(self.rows_of[i], dtype=np.int64) for i in allowed]) if len(allowed) else np.array([], dtype=np.int64)
+            self._allowed[key] = (allowed, rows)
+        return self._allowed[key][1]
+
     def dense_scores(self, vector: np.ndarray, allowed: np.ndarray, k: int) -> tuple[dict[int, float], dict[int, int]]:
         """Entry → best passage cosine, for the top entries; and entry → that passage."""
-        rows = np.concatenate([np.asarray(self.rows_of[i], dtype=np.int64) for i in allowed]) if len(allowed) else np.array([], dtype=np.int64)
+        rows = self.passage_rows(allowed)
         if len(rows) == 0:
             return {}, {}
         whole = len(rows) == self.dense.ntotal
@@ -127,7 +138,17 @@ class Searcher:
 
     # --- answering -------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, entry_type: str | None = "case-study", filters: dict[str, str | None] | None = None, mode: str = "hybrid", fusion_config: dict[str, Any] | None = None) -> list[Result]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        entry_type: str | None = "case-study",
+        filters: dict[str, str | None] | None = None,
+        mode: str = "hybrid",
+        fusion_config: dict[str, Any] | None = None,
+        vector: np.ndarray | None = None,
+    ) -> list[Result]:
+        """Rank entries for ``query``; ``vector`` is its embedding if already computed."""
         text = check_query(query, k)
         if mode not in MODES:
             raise QueryError("mode", f"unknown mode '{mode}'; expected one of {', '.join(MODES)}")
@@ -138,7 +159,9 @@ class Searcher:
         where: dict[int, int] = {}
         sparse: dict[int, float] = {}
         if mode in ("dense", "hybrid"):
-            dense, where = self.dense_scores(self.encoder.encode([text])[0], allowed, k if mode == "dense" else max(k, 50))
+            if vector is None:
+                vector = self.encoder.encode([text])[0]
+            dense, where = self.dense_scores(vector, allowed, k if mode == "dense" else max(k, 50))
         if mode in ("bm25", "hybrid"):
             sparse = self.bm25_scores(terms, allowed)
         if mode == "dense":
@@ -168,7 +191,7 @@ class Searcher:
 
     def _result(self, i: int, score: float, row: int | None, terms: list[str], dense: float | None, sparse: float | None) -> Result:
         record = self.records[i]
-        if row is None or (terms and not matched_terms(self.passage_text[row], terms) and dense is None):
+        if row is None:  # no dense score (bm25 mode): show the passage with most query words
             row = self._best_lexical_row(i, terms)
         return Result(
             id=record["id"],
@@ -179,7 +202,7 @@ class Searcher:
             url=record["url"],
             match=self.passage_text[row],
             match_field=self.passage_field[row],
-            match_terms=matched_terms(self.passage_text[row], terms),
+            match_terms=self.matched_terms(row, terms),
             summary=record["summary"],
             dense=None if dense is None else round(dense, 4),
             bm25=None if sparse is None else round(sparse, 4),
@@ -187,16 +210,22 @@ class Searcher:
 
     def _best_lexical_row(self, i: int, terms: list[str]) -> int:
         rows = self.rows_of[i]
-        return max(rows, key=lambda r: (len(matched_terms(self.passage_text[r], terms)), -rows.index(r)))
+        return max(rows, key=lambda r: (len(self.matched_terms(r, terms)), -rows.index(r)))
+
+    def matched_terms(self, row: int, stems: list[str]) -> list[str]:
+        """Words of passage ``row`` that share a stem with the query (for highlighting)."""
+        if not stems:
+            return []
+        if row not in self._word_stems:  # stemmed once per passage, on first use
+            self._word_stems[row] = word_stems(self.passage_text[row])
+        wanted = set(stems)
+        return [word for word, stem in self._word_stems[row] if stem in wanted]
 
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # the token pattern bm25s uses
 
 
-def matched_terms(text: str, stems: list[str]) -> list[str]:
-    """Words of ``text`` whose stem is one of the query's stems (for highlighting)."""
-    if not stems:
-        return []
+def word_stems(text: str) -> list[tuple[str, str]]:
+    """Each distinct word of ``text`` (lower case, sorted) with its stem."""
     words = sorted(set(_WORD.findall(text.lower())))
-    wanted = set(stems)
-    return [w for w, stem in zip(words, stemmer().stemWords(words)) if stem in wanted]
+    return list(zip(words, stemmer().stemWords(words)))
