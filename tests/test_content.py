@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,78 @@ def test_real_files_point_editors_at_their_schema(folder: str) -> None:
         entry_type = yaml.safe_load(path.read_text())["type"]
         assert first == f"# yaml-language-server: $schema=../../schema/{entry_type}.schema.json", path
         assert (root / "schema" / f"{entry_type}.schema.json").exists()
+
+
+# --- the real content: coverage and fidelity to the source reports ---------------------------
+
+
+def test_real_content_counts_sources_and_themes(real_content: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from kb.cli import app
+
+    counts = {t: len(json.loads(CliRunner().invoke(app, ["list", "--type", t, "--json"]).stdout)) for t in ("case-study", "top-tip", "enabler", "barrier", "mdt-characteristic", "dilemma")}
+    assert counts["case-study"] >= 30 and counts["top-tip"] >= 15 and counts["enabler"] >= 6 and counts["barrier"] >= 9
+    assert counts["mdt-characteristic"] >= 11 and counts["dilemma"] >= 4
+    content, _ = load_content(real_content)
+    assert all(e.sources for e in content.entries.values())
+    assert all(c.themes for c in content.case_studies())
+    assert len({t for t in (getattr(e, "group", None) for e in content.entries.values()) if t}) == 5  # five groups of tips
+
+
+def test_real_summaries_are_short(real_content: Path) -> None:
+    content, _ = load_content(real_content)
+    for entry in content.entries.values():
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z£0-9])", entry.summary) if s]
+        assert 1 <= len(sentences) <= 3, (entry.id, entry.summary)
+
+
+def _source_texts() -> tuple[list[str], str] | None:
+    for folder in (os.environ.get("KB_SOURCES"), Path(__file__).resolve().parents[2] / "shared" / "sources", "/work/shared/sources"):
+        if folder and (Path(folder) / "000_5949fed0e035a2ab.txt").exists():
+            lines = (Path(folder) / "000_5949fed0e035a2ab.txt").read_text().splitlines()
+            return lines, (Path(folder) / "003_bbeba8967b1be168.txt").read_text()
+    return None
+
+
+def test_every_number_in_the_content_is_in_the_reports(real_content: Path) -> None:
+    """Facts and figures exact: each number we state appears in a source report, and each
+    2017 metric's figures appear on the page it cites."""
+    found = _source_texts()
+    if found is None:
+        pytest.skip("the source reports are not on this machine (set KB_SOURCES)")
+    lines, report_2018 = found
+    body = lines[lines.index("Transcription:") + 1 :]
+    everything = (" ".join(body) + " " + report_2018).replace(",", "")
+    pages = {int(m.group(1)): line.replace(",", "") for line in body if (m := re.search(r"\s(\d+)\s*$", line))}
+    number = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)?")
+    content, _ = load_content(real_content)
+    missing = []
+    for entry in content.entries.values():
+        data = entry.model_dump(exclude={"sources", "added", "updated", "id", "contributor", "aliases"})
+        for text in _strings(data):
+            for n in number.findall(text):
+                if not re.search(rf"(?<!\d){re.escape(n.replace(',', ''))}(?!\d)", everything):
+                    missing.append((entry.id, n, text[:80]))
+        cited = {int(s.page) for s in entry.sources if s.document == "ncm-workforce-2017" and str(s.page).isdigit()}
+        for metric in getattr(entry, "metrics", []):
+            on = {int(metric.source.page)} if metric.source and str(metric.source.page).isdigit() else cited
+            if not on or (metric.source and metric.source.document != "ncm-workforce-2017"):
+                continue
+            for n in number.findall(metric.as_reported):
+                if not any(re.search(rf"(?<!\d){re.escape(n.replace(',', ''))}(?!\d)", pages.get(p, "")) for p in on):
+                    missing.append((entry.id, n, f"not on p{sorted(on)}"))
+    assert missing == []
+
+
+def _strings(value: object):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, str):
+        yield value
