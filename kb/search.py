@@ -75,6 +75,7 @@ class Searcher:
         for row, owner in enumerate(self.passage_entry):
             self.rows_of[owner].append(row)
         self.dense = faiss.read_index(str(version_dir / "dense.faiss"))
+        self.vectors = np.load(version_dir / "vectors.npy", mmap_mode="r")  # for choosing "why it matched"
         self.bm25 = bm25s.BM25.load(str(version_dir / "bm25"), show_progress=False)
         self.encoder = encoder
         self.faiss = faiss
@@ -156,12 +157,11 @@ class Searcher:
         config = fusion_config or FUSION
         terms = query_tokens(text)
         dense: dict[int, float] = {}
-        where: dict[int, int] = {}
         sparse: dict[int, float] = {}
         if mode in ("dense", "hybrid"):
             if vector is None:
                 vector = self.encoder.encode([text])[0]
-            dense, where = self.dense_scores(vector, allowed, k if mode == "dense" else max(k, 50))
+            dense, _ = self.dense_scores(vector, allowed, k if mode == "dense" else max(k, 50))
         if mode in ("bm25", "hybrid"):
             sparse = self.bm25_scores(terms, allowed)
         if mode == "dense":
@@ -174,7 +174,16 @@ class Searcher:
             w = config["dense_weight"]
             combined = fusion.weighted([{str(i): s for i, s in dense.items()}, {str(i): s for i, s in sparse.items()}], [w, 1 - w])
         ranked = sorted(combined.items(), key=lambda item: (-item[1], int(item[0])))[:k]
-        return [self._result(int(i), score, where.get(int(i)), terms, dense.get(int(i)), sparse.get(int(i))) for i, score in ranked]
+        return [self._result(int(i), score, self.why(int(i), terms, vector), terms, dense.get(int(i)), sparse.get(int(i))) for i, score in ranked]
+
+    def why(self, i: int, terms: list[str], vector: np.ndarray | None) -> int:
+        """The passage to show as why entry ``i`` matched: the one holding most of the
+        query's words, then the closest in meaning. (Every passage embeds with the entry's
+        title, so by meaning alone a title match makes any passage look best.)"""
+        rows = self.rows_of[i]
+        closeness = self.vectors[rows] @ vector if vector is not None else np.zeros(len(rows))
+        best = max(range(len(rows)), key=lambda n: (len(self.matched_terms(rows[n], terms)), float(closeness[n]), -n))
+        return rows[best]
 
     def similar(self, entry_id: str, k: int = 5, entry_type: str | None = "case-study") -> list[Result]:
         """Entries most like ``entry_id``: its passages' mean vector against every passage."""
@@ -189,10 +198,8 @@ class Searcher:
         ranked = sorted(dense.items(), key=lambda item: (-item[1], item[0]))[:k]
         return [self._result(i, s, where[i], [], s, None) for i, s in ranked]
 
-    def _result(self, i: int, score: float, row: int | None, terms: list[str], dense: float | None, sparse: float | None) -> Result:
+    def _result(self, i: int, score: float, row: int, terms: list[str], dense: float | None, sparse: float | None) -> Result:
         record = self.records[i]
-        if row is None:  # no dense score (bm25 mode): show the passage with most query words
-            row = self._best_lexical_row(i, terms)
         return Result(
             id=record["id"],
             type=record["type"],
@@ -207,10 +214,6 @@ class Searcher:
             dense=None if dense is None else round(dense, 4),
             bm25=None if sparse is None else round(sparse, 4),
         )
-
-    def _best_lexical_row(self, i: int, terms: list[str]) -> int:
-        rows = self.rows_of[i]
-        return max(rows, key=lambda r: (len(self.matched_terms(r, terms)), -rows.index(r)))
 
     def matched_terms(self, row: int, stems: list[str]) -> list[str]:
         """Words of passage ``row`` that share a stem with the query (for highlighting)."""
