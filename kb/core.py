@@ -24,6 +24,13 @@ if TYPE_CHECKING:  # content and models cost ~0.2 s to import: the query path sk
     from kb.similarity import SimilarPair
 
 
+STATUS_NOTICES = {
+    "missing": "no index yet: building it",
+    "stale": "content changed since the index was built: refreshing it",
+    "outdated": "the index was built by a version of kb that indexed differently: rebuilding it",
+}
+
+
 def find_content_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     """``--content`` if given, else ``$KB_CONTENT``, else ``./content``.
 
@@ -169,7 +176,7 @@ class KnowledgeBase:
         status = self.index_status()
         if status != "fresh":
             if notice:
-                notice("no index yet: building it" if status == "missing" else "content changed since the index was built: refreshing it")
+                notice(STATUS_NOTICES[status])
             self.build_index(progress)
         self._searcher = self._load_searcher()
         return self._searcher

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from kb.content import Content
 
 FORMAT = 1
+PASSAGE_FORMAT = 2  # bump when kb.passages changes what the encoder sees: vectors are redone
 Progress = Callable[[int, int], None]  # (done, total): the CLI draws a bar from it
 
 
@@ -84,7 +85,7 @@ def _previous_vectors(data_dir: Path, model: str) -> tuple[dict[str, str], dict[
     if version is None:
         return {}, {}
     manifest = json.loads((version / "manifest.json").read_text())
-    if manifest.get("model") != model or manifest.get("format") != FORMAT:
+    if manifest.get("model") != model or manifest.get("format") != FORMAT or manifest.get("passage_format") != PASSAGE_FORMAT:
         return {}, {}
     owners = [p["entry_id"] for p in json.loads((version / "passages.json").read_text())]
     vectors = np.load(version / "vectors.npy")
@@ -162,6 +163,7 @@ def build(
         _save_bm25([bm25_text(e, content) for e in entries], tmp / "bm25")
         manifest = {
             "format": FORMAT,
+            "passage_format": PASSAGE_FORMAT,
             "model": model,
             "dimensions": dims,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -228,10 +230,11 @@ def _point_current(data_dir: Path, version: str) -> None:
 
 
 def freshness(data_dir: Path, content_root: Path) -> str:
-    """``missing``, ``fresh`` or ``stale`` (content files changed since the build)."""
+    """``missing``, ``fresh``, ``stale`` (content files changed since the build) or
+    ``outdated`` (built by a kb that indexed differently)."""
     manifest = read_manifest(data_dir)
     if manifest is None:
         return "missing"
-    if manifest.get("format") != FORMAT:
-        return "stale"
+    if manifest.get("format") != FORMAT or manifest.get("passage_format") != PASSAGE_FORMAT:
+        return "outdated"
     return "fresh" if manifest["files"] == content_signature(content_root) else "stale"

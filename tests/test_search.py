@@ -64,6 +64,15 @@ def test_incremental_build_reembeds_only_changed_entries(fresh_mini) -> None:
     assert "slowly" in " ".join(p["text"] for p in json.loads((index.current_dir(data) / "passages.json").read_text()))
 
 
+def test_a_new_passage_format_reembeds_everything(fresh_mini, monkeypatch) -> None:
+    content, data = fresh_mini
+    kb = KnowledgeBase.open(content, data)
+    monkeypatch.setattr(index, "PASSAGE_FORMAT", index.PASSAGE_FORMAT + 1)
+    assert kb.index_status() == "outdated"
+    report = kb.build_index()
+    assert report.reused_entries == 0 and report.embedded == report.passages
+
+
 def test_interrupted_build_leaves_previous_index_intact(fresh_mini, monkeypatch) -> None:
     content, data = fresh_mini
     before = (data / "CURRENT").read_text()
