@@ -88,7 +88,7 @@ class SimilarEntryModel(BaseModel):
     id: str
     type: str
     title: str
-    similarity: float = Field(description="Cosine similarity of the two entries' mean passage vectors (warning at 0.88 or more).")
+    similarity: float = Field(description="Cosine similarity of the two entries' mean passage vectors (warning at 0.89 or more).")
 
 
 class SubmissionReceipt(BaseModel):
