@@ -49,7 +49,7 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             err.print(f"[red]{len(exc.problems)} problem(s) {exc.hint}[/]")
             raise typer.Exit(1)
         except (KbError, UsageProblem) as exc:
-            err.print(f"[red]error:[/] {exc}", highlight=False)
+            err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(2)
 
     return wrapper
@@ -60,7 +60,7 @@ def open_kb(content: Optional[Path], data: Optional[Path] = None) -> KnowledgeBa
 
 
 def notice(message: str) -> None:
-    err.print(f"[yellow]{message}[/]")
+    err.print(f"[yellow]{escape(message)}[/]")
 
 
 def print_json(value: Any) -> None:
@@ -242,7 +242,7 @@ def site_build(
     started = time.perf_counter()
     with err.status("Building the site (mkdocs build --strict)…"):
         target = site.build(kb, out_dir, offline)
-    err.print(f"[green]site built[/] in {time.perf_counter() - started:.1f}s → {target}" + (" (open index.html from disk)" if offline else ""))
+    err.print(f"[green]site built[/] in {time.perf_counter() - started:.1f}s → {escape(str(target))}" + (" (open index.html from disk)" if offline else ""))
 
 
 @app.command()
@@ -480,7 +480,7 @@ def review_approve(
 
     kb, store = open_store(content, data)
     done = curation.approve(kb, store, entry_id, reviewer or default_reviewer())
-    err.print(f"[green]approved:[/] {done.path} (published, reviewed by {escape(done.entry.reviewed_by or '')})")
+    err.print(f"[green]approved:[/] {escape(str(done.path))} (published, reviewed by {escape(done.entry.reviewed_by or '')})")
     try:
         with terminal.progress_bar("Embedding passages", transient=True) as progress:
             kb.build_index(progress)
@@ -502,7 +502,7 @@ def review_reject(
 
     _, store = open_store(content)
     record = curation.reject(store, entry_id, reason, reviewer or default_reviewer())
-    err.print(f"[green]rejected[/] '{escape(entry_id)}'; kept with the reason at {record}")
+    err.print(f"[green]rejected[/] '{escape(entry_id)}'; kept with the reason at {escape(str(record))}")
 
 
 def main() -> None:

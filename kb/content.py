@@ -41,6 +41,16 @@ class Content:
     documents: dict[str, SourceDocument]
     entries: dict[str, EntryBase] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+    _links: dict[str, list[EntryBase]] | None = field(default=None, repr=False)
+
+    def linking_to(self, entry_id: str) -> list[EntryBase]:
+        """Entries whose ``case_studies`` name ``entry_id`` (built once, then looked up)."""
+        if self._links is None:
+            self._links = {}
+            for entry in self.entries.values():
+                for target in getattr(entry, "case_studies", None) or []:
+                    self._links.setdefault(target, []).append(entry)
+        return self._links.get(entry_id, [])
 
     def of_type(self, entry_type: str | None) -> list[EntryBase]:
         return [e for e in self.entries.values() if entry_type in (None, "all", e.type)]

@@ -92,7 +92,7 @@ def bm25_text(entry: EntryBase, content: Content) -> str:
 def facets(entry: EntryBase, content: Content) -> dict[str, list[str]]:
     """Filter values an entry carries. Links count from either side: a case study is
     "about" an enabler whether it lists the enabler or the enabler lists it."""
-    linked_from = [e for e in content.entries.values() if entry.id in (getattr(e, "case_studies", None) or [])]
+    linked_from = content.linking_to(entry.id)
     out: dict[str, list[str]] = {"theme": sorted(entry.themes)}
     for field, entry_type in (("enabler", "enabler"), ("barrier", "barrier")):
         own = set(getattr(entry, field + "s", None) or [])

@@ -90,3 +90,9 @@ def test_real_process_finds_content_in_the_current_directory(mini_content: Path)
     assert len(json.loads(proc.stdout)) == 7
     bad = subprocess.run([KB, "show", "nope"], cwd=mini_content.parent, env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "no entry with id 'nope'" in bad.stderr
+
+
+def test_markup_in_user_input_is_printed_as_text(mini_content: Path) -> None:
+    result = runner.invoke(app, ["show", "[/x]"])
+    assert result.exit_code == 2
+    assert "no entry with id '[/x]'" in result.output and "Traceback" not in result.output
