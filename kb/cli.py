@@ -267,11 +267,11 @@ def serve(
     site_dir = ensure_site(kb)
     err.print(f"[green]kb is serving[/] the learning site at http://{host}:{port}/ and the API at http://{host}:{port}/api/docs")
     if workers == 1:
-        uvicorn.run(create_app(kb, site_dir), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(kb, site_dir), host=host, port=port, log_level="warning", access_log=False)
         return
     # Several processes: each opens the same content and index (read-only) by itself.
     os.environ.update({"KB_CONTENT": str(kb.root), "KB_DATA": str(kb.data_dir), "KB_SITE_DIR": str(site_dir or "")})
-    uvicorn.run("kb.api:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    uvicorn.run("kb.api:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning", access_log=False)
 
 
 def ensure_site(kb: KnowledgeBase) -> Optional[Path]:

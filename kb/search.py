@@ -22,6 +22,9 @@ Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
 MAX_QUERY_CHARS = 1000
 MAX_K = 100
+# BM25 candidates passed to fusion. All of them below this many entries (every real
+# collection so far); past it, only the best, so a query stays fast at 100k entries.
+BM25_CANDIDATES = 1000
 # Chosen by `kb eval` on tests/eval/queries.yaml (see README): min-max fusion with dense
 # and BM25 weighted equally beat RRF (k=60 and k=10) and either ranker alone.
 FUSION = {"method": "weighted", "dense_weight": 0.5, "rrf_k": 10.0}
@@ -81,6 +84,7 @@ class Searcher:
         self.faiss = faiss
         self._word_stems: dict[int, list[tuple[str, str]]] = {}
         self._allowed: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._selectors: dict[int, Any] = {}  # keyed by the address of a cached rows array
 
     def __len__(self) -> int:
         return len(self.records)
@@ -89,32 +93,40 @@ class Searcher:
 
     def allowed(self, entry_type: str | None, filters: dict[str, str | None]) -> np.ndarray:
         """Indices of entries of ``entry_type`` ('all'/None = any) matching every filter."""
-        keep = []
-        for i, record in enumerate(self.records):
-            if entry_type not in (None, "all") and record["type"] != entry_type:
-                continue
-            if all(value is None or value in record["facets"].get(name, []) for name, value in filters.items()):
-                keep.append(i)
-        return np.array(keep, dtype=np.int64)
+        return self._selection(entry_type, filters)[0]
+
+    def passage_rows(self, entry_type: str | None, filters: dict[str, str | None]) -> np.ndarray:
+        """Rows of the allowed entries' passages, for faiss's selector."""
+        return self._selection(entry_type, filters)[1]
+
+    def _selection(self, entry_type: str | None, filters: dict[str, str | None]) -> tuple[np.ndarray, np.ndarray]:
+        # The index is read-only, so a selection is worked out once per type and filters.
+        key = (entry_type, tuple(sorted((k, v) for k, v in filters.items() if v is not None)))
+        if key not in self._allowed:
+            if len(self._allowed) > 256:
+                self._allowed.clear()
+                self._selectors.clear()
+            keep = [
+                i
+                for i, record in enumerate(self.records)
+                if entry_type in (None, "all", record["type"]) and all(value in record["facets"].get(name, []) for name, value in key[1])
+            ]
+            allowed = np.array(keep, dtype=np.int64)
+            rows = np.concatenate([np.asarray(self.rows_of[i], dtype=np.int64) for i in keep]) if keep else np.array([], dtype=np.int64)
+            self._allowed[key] = (allowed, rows)
+            if 0 < len(rows) < self.dense.ntotal:  # faiss's selector, built once too
+                self._selectors[rows.ctypes.data] = self.faiss.SearchParameters(sel=self.faiss.IDSelectorBatch(rows))
+        return self._allowed[key]
 
     # --- the two rankers -------------------------------------------------------------
 
-    def passage_rows(self, allowed: np.ndarray) -> np.ndarray:
-        key = allowed.tobytes()
-        if key not in self._allowed:
-            if len(self._allowed) > 256:  # the index is read-only: only the cache's size matters
-                self._allowed.clear()
-            rows = np.concatenate([np.asarray(self.rows_of[i], dtype=np.int64) for i in allowed]) if len(allowed) else np.array([], dtype=np.int64)
-            self._allowed[key] = (allowed, rows)
-        return self._allowed[key][1]
-
-    def dense_scores(self, vector: np.ndarray, allowed: np.ndarray, k: int) -> tuple[dict[int, float], dict[int, int]]:
+    def dense_scores(self, vector: np.ndarray, allowed: np.ndarray, rows: np.ndarray, k: int) -> tuple[dict[int, float], dict[int, int]]:
         """Entry → best passage cosine, for the top entries; and entry → that passage."""
-        rows = self.passage_rows(allowed)
         if len(rows) == 0:
             return {}, {}
-        whole = len(rows) == self.dense.ntotal
-        params = None if whole else self.faiss.SearchParameters(sel=self.faiss.IDSelectorBatch(rows))
+        params = None
+        if len(rows) < self.dense.ntotal:
+            params = self._selectors.get(rows.ctypes.data) or self.faiss.SearchParameters(sel=self.faiss.IDSelectorBatch(rows))
         wanted = min(len(rows), max(64, k * 16))
         while True:
             sims, ids = self.dense.search(vector.reshape(1, -1), wanted, params=params)
@@ -130,12 +142,16 @@ class Searcher:
                 return best, where
             wanted = min(len(rows), wanted * 4)
 
-    def bm25_scores(self, terms: list[str], allowed: np.ndarray) -> dict[int, float]:
+    def bm25_scores(self, terms: list[str], allowed: np.ndarray, limit: int = BM25_CANDIDATES) -> dict[int, float]:
+        """Entry → BM25 score for the best ``limit`` allowed entries with any query word."""
         tokens = [t for t in terms if t in self.bm25.vocab_dict]
         if not tokens or len(allowed) == 0:
             return {}
-        scores = self.bm25.get_scores(tokens)
-        return {int(i): float(scores[i]) for i in allowed if scores[i] > 0}
+        scores = self.bm25.get_scores(tokens)[allowed]
+        hits = np.flatnonzero(scores > 0)
+        if len(hits) > limit:
+            hits = hits[np.argpartition(-scores[hits], limit)[:limit]]
+        return {int(allowed[j]): float(scores[j]) for j in hits}
 
     # --- answering -------------------------------------------------------------------
 
@@ -153,7 +169,7 @@ class Searcher:
         text = check_query(query, k)
         if mode not in MODES:
             raise QueryError("mode", f"unknown mode '{mode}'; expected one of {', '.join(MODES)}")
-        allowed = self.allowed(entry_type, filters or {})
+        allowed, rows = self._selection(entry_type, filters or {})
         config = fusion_config or FUSION
         terms = query_tokens(text)
         dense: dict[int, float] = {}
@@ -161,7 +177,7 @@ class Searcher:
         if mode in ("dense", "hybrid"):
             if vector is None:
                 vector = self.encoder.encode([text])[0]
-            dense, _ = self.dense_scores(vector, allowed, k if mode == "dense" else max(k, 50))
+            dense, _ = self.dense_scores(vector, allowed, rows, k if mode == "dense" else max(k, 50))
         if mode in ("bm25", "hybrid"):
             sparse = self.bm25_scores(terms, allowed)
         if mode == "dense":
@@ -193,8 +209,11 @@ class Searcher:
         vectors = np.vstack([self.dense.reconstruct(int(r)) for r in self.rows_of[own]])
         centre = vectors.mean(axis=0)
         centre /= np.linalg.norm(centre) or 1.0
-        allowed = np.array([i for i in self.allowed(entry_type, {}) if i != own], dtype=np.int64)
-        dense, where = self.dense_scores(centre.astype(np.float32), allowed, k)
+        allowed, rows = self._selection(entry_type, {})
+        others = allowed != own
+        own_rows = set(self.rows_of[own])
+        rows = np.array([r for r in rows if r not in own_rows], dtype=np.int64)
+        dense, where = self.dense_scores(centre.astype(np.float32), allowed[others], rows, k)
         ranked = sorted(dense.items(), key=lambda item: (-item[1], item[0]))[:k]
         return [self._result(i, s, where[i], [], s, None) for i, s in ranked]
 
