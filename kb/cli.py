@@ -506,4 +506,20 @@ def review_reject(
 
 
 def main() -> None:
-    app()
+    """Run a command, then leave without the interpreter's teardown.
+
+    Unloading onnxruntime, faiss and scipy takes ~0.15 s, a sixth of a cold `kb find`.
+    Every file kb writes is closed (and renamed into place) before a command returns,
+    so only the standard streams need flushing.
+    """
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # e.g. `kb list | head` closed the pipe
+            pass
+    os._exit(code)
