@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+WORKERS ?= 1
 
 .PHONY: install serve test browser bench schema clean
 
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 serve: install
-	$(BIN)/kb serve --host $(HOST) --port $(PORT)
+	$(BIN)/kb serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 # Debian's chromium for the browser tests (no browser download works here).
 browser:

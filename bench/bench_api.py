@@ -100,7 +100,7 @@ def report(r: dict[str, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="as `make serve` runs it")
     args = parser.parse_args()
     port = free_port()
     base = f"http://127.0.0.1:{port}"

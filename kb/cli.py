@@ -255,8 +255,6 @@ def serve(
     data: Optional[Path] = DataOpt,
 ) -> None:
     """Serve the learning site at / and the JSON API under /api."""
-    import os
-
     import uvicorn
 
     from kb.api import create_app
@@ -269,7 +267,10 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(kb, site_dir), host=host, port=port, log_level="warning", access_log=False)
         return
-    # Several processes: each opens the same content and index (read-only) by itself.
+    # Several processes: each opens the same content and index (read-only) by itself, and
+    # the cores are shared out between them. (On this 2-core machine one worker with two
+    # non-spinning ONNX threads did best: see bench/bench_api.py.)
+    os.environ.setdefault("KB_ONNX_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     os.environ.update({"KB_CONTENT": str(kb.root), "KB_DATA": str(kb.data_dir), "KB_SITE_DIR": str(site_dir or "")})
     uvicorn.run("kb.api:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning", access_log=False)
 
