@@ -20,7 +20,6 @@ import difflib
 import json
 import os
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import yaml
 
 from kb.entry_types import FOLDERS
+from kb.files import write_new
 from kb.errors import EntryExists, EntryInvalid, InvalidId, KbError, Problem, SubmissionExists, SubmitFailed, UnknownSubmission
 
 if TYPE_CHECKING:
@@ -63,26 +63,7 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-# --- writing files safely --------------------------------------------------------------
-
-
-def write_new(path: Path, text: str, mode: int = 0o644) -> None:
-    """Create ``path`` with ``text`` all at once, or raise :class:`FileExistsError`.
-
-    The text is written and synced to a temporary file beside ``path``, then hard-linked
-    to its name, which fails if the name exists (unlike a rename, which would replace it).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.link(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+# --- finding existing entries --------------------------------------------------------------
 
 
 def existing_entry(content_root: Path, entry_id: str) -> Path | None:

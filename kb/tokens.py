@@ -64,7 +64,7 @@ def load(data_dir: Path) -> list[TokenRecord]:
 
 
 def _save(data_dir: Path, records: list[TokenRecord]) -> None:
-    from kb.schema import write_atomic
+    from kb.files import write_atomic
 
     write_atomic(_path(data_dir), json.dumps({"tokens": [asdict(r) for r in records]}, indent=2) + "\n")
 

@@ -1,0 +1,47 @@
+"""Writing files so that no reader ever sees half of one.
+
+Text goes to a synced temporary file beside the target, then into place in one step:
+``os.replace`` to update a file, ``os.link`` to create one that must not exist yet (it
+fails if the name is taken, so racing writers cannot both win). A writer killed midway
+leaves at most a hidden ``.*.tmp`` file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def _temporary(path: Path, text: str, mode: int) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
+    """Create or replace ``path`` with ``text`` all at once."""
+    tmp = _temporary(path, text, mode)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_new(path: Path, text: str, mode: int = 0o644) -> None:
+    """Create ``path`` with ``text`` all at once, or raise :class:`FileExistsError`."""
+    tmp = _temporary(path, text, mode)
+    try:
+        os.link(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
