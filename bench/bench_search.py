@@ -40,6 +40,16 @@ def cold_find(runs: int) -> None:
     print(f"  ratio: cold find takes {median(cold) / median(torch_import):.2f} of the sentence-transformers import (target ≤ 0.20)")
 
 
+def time_queries(searcher, runs: int, **options) -> list[float]:
+    """Seconds per query for ``runs`` queries cycling through QUERIES."""
+    times = []
+    for i in range(runs):
+        start = time.perf_counter()
+        searcher.search(QUERIES[i % len(QUERIES)], **options)
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def warm_query(runs: int) -> None:
     from kb.core import KnowledgeBase
 
@@ -48,11 +58,7 @@ def warm_query(runs: int) -> None:
     for q in QUERIES:
         searcher.search(q)
     for mode in ("hybrid", "dense", "bm25"):
-        times = []
-        for i in range(runs):
-            start = time.perf_counter()
-            searcher.search(QUERIES[i % len(QUERIES)], mode=mode)
-            times.append(time.perf_counter() - start)
+        times = time_queries(searcher, runs, mode=mode)
         print(f"warm in-process query, {mode:6} ({runs} runs): median {fmt(median(times))}  p95 {fmt(sorted(times)[int(runs * 0.95) - 1])}")
 
 
@@ -130,19 +136,8 @@ def scale(sizes: list[int], runs: int) -> None:
             searcher: Searcher = kb._load_searcher()
             for q in QUERIES[:3]:
                 searcher.search(q)
-            results = {}
-            for mode in ("hybrid", "dense", "bm25"):
-                times = []
-                for i in range(runs):
-                    start = time.perf_counter()
-                    searcher.search(QUERIES[i % len(QUERIES)], mode=mode)
-                    times.append(time.perf_counter() - start)
-                results[mode] = median(times)
-            filtered = []
-            for i in range(runs):
-                start = time.perf_counter()
-                searcher.search(QUERIES[i % len(QUERIES)], filters={"theme": "frailty"})
-                filtered.append(time.perf_counter() - start)
+            results = {mode: median(time_queries(searcher, runs, mode=mode)) for mode in ("hybrid", "dense", "bm25")}
+            filtered = time_queries(searcher, runs, filters={"theme": "frailty"})
             print(f"{n:>7,} synthetic entries ({searcher.dense.ntotal:,} passages; index written in {fmt(built)} without embedding): "
                   + ", ".join(f"{m} {fmt(t)}" for m, t in results.items()) + f", hybrid+theme filter {fmt(median(filtered))}")
 

@@ -14,6 +14,7 @@ content hash and model are unchanged keeps its vectors.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from kb.encoder import DEFAULT_MODEL, Encoder
+from kb.files import write_atomic
 from kb.errors import IndexMissing  # noqa: F401  (re-exported for callers)
 
 if TYPE_CHECKING:
@@ -192,17 +194,12 @@ def _save_bm25(texts: list[str], directory: Path) -> None:
     retriever.save(str(directory), show_progress=False)
 
 
-_STEMMER: Any = None
-
-
+@functools.cache
 def stemmer() -> Any:
     """One English Snowball stemmer: the evaluation found stemming helps BM25 here."""
-    global _STEMMER
-    if _STEMMER is None:
-        import Stemmer
+    import Stemmer
 
-        _STEMMER = Stemmer.Stemmer("english")
-    return _STEMMER
+    return Stemmer.Stemmer("english")
 
 
 def tokenize(texts: list[str]) -> Any:
@@ -220,10 +217,7 @@ def query_tokens(text: str) -> list[str]:
 
 def _point_current(data_dir: Path, version: str) -> None:
     """Switch ``CURRENT`` atomically, then remove versions no longer live."""
-    fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".CURRENT.")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(version)
-    os.replace(tmp, data_dir / "CURRENT")
+    write_atomic(data_dir / "CURRENT", version)
     for old in data_dir.glob("index-*"):
         if old.name != version:
             shutil.rmtree(old, ignore_errors=True)
