@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
-from kb import yamlpos
+from kb import documents
 from kb.entry_types import FOLDERS, TYPE_OF_FOLDER
 from kb.errors import ContentInvalid, ContentNotFound, Problem, did_you_mean
 from kb.models import (
@@ -92,25 +92,21 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _read(path: Path, problems: list[Problem]) -> yamlpos.Located | None:
-    shown = _display(path)
+def _read(path: Path, problems: list[Problem]) -> documents.Located | None:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(shown, 1, 1, f"not UTF-8 text ({exc.reason})"))
-        return None
-    try:
-        return yamlpos.load(text)
-    except yamlpos.YamlSyntaxError as exc:
-        problems.append(Problem(shown, exc.position.line, exc.position.column, exc.message))
-        return None
+        return documents.load(documents.read_text(path))
+    except documents.DocumentError as exc:
+        problems.append(Problem(_display(path), exc.position.line, exc.position.column, exc.message))
+    except OSError as exc:
+        problems.append(Problem(_display(path), 1, 1, f"cannot read the file: {exc.strerror or exc}"))
+    return None
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
-def pydantic_problems(exc: ValidationError, model: type[BaseModel], shown: str, located: yamlpos.Located | None) -> list[Problem]:
+def pydantic_problems(exc: ValidationError, model: type[BaseModel], shown: str, located: documents.Located | None) -> list[Problem]:
     """Turn pydantic's errors into located, human messages."""
     problems = []
     for err in exc.errors():
@@ -120,10 +116,10 @@ def pydantic_problems(exc: ValidationError, model: type[BaseModel], shown: str, 
         if kind == "extra_forbidden":
             allowed = _allowed_keys(model, loc[:-1])
             message = f"unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), allowed)}"
-            pos = located.position(loc, key=True) if located else yamlpos.Position(1, 1)
+            pos = located.position(loc, key=True) if located else documents.Position(1, 1)
         elif kind == "missing":
             message = f"missing required field '{name}'"
-            pos = located.position(loc[:-1]) if located else yamlpos.Position(1, 1)
+            pos = located.position(loc[:-1]) if located else documents.Position(1, 1)
         else:
             given = err.get("input")
             message = f"field '{name}': {err['msg']}"
@@ -133,7 +129,7 @@ def pydantic_problems(exc: ValidationError, model: type[BaseModel], shown: str, 
                 message = f"field '{name}': '{given}' is not one of {expected}{did_you_mean(given, options)}"
             elif kind == "string_pattern_mismatch":
                 message = f"field '{name}': '{given}' is not a slug (lowercase letters, digits and single hyphens)"
-            pos = located.position(loc) if located else yamlpos.Position(1, 1)
+            pos = located.position(loc) if located else documents.Position(1, 1)
         problems.append(Problem(shown, pos.line, pos.column, message, name))
     return problems
 
@@ -161,7 +157,7 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _validate_file(path: Path, model: type[BaseModel], problems: list[Problem]) -> tuple[Any, yamlpos.Located | None]:
+def _validate_file(path: Path, model: type[BaseModel], problems: list[Problem]) -> tuple[Any, documents.Located | None]:
     located = _read(path, problems)
     if located is None:
         return None, None
@@ -176,17 +172,17 @@ def _validate_file(path: Path, model: type[BaseModel], problems: list[Problem]) 
         return None, located
 
 
-def parse_entry(data: Any, shown: str, located: yamlpos.Located | None, expected_type: str | None = None) -> tuple[EntryBase | None, list[Problem]]:
+def parse_entry(data: Any, shown: str, located: documents.Located | None, expected_type: str | None = None) -> tuple[EntryBase | None, list[Problem]]:
     """Validate one entry's data (from a file or a submission) against its type's model."""
     problems: list[Problem] = []
     if not isinstance(data, dict):
         return None, [Problem(shown, 1, 1, "expected a mapping of fields (an entry), got " + type(data).__name__)]
     entry_type = data.get("type")
-    pos = located.position(("type",)) if located else yamlpos.Position(1, 1)
+    pos = located.position(("type",)) if located else documents.Position(1, 1)
     if entry_type is None:
         hint = f" (this folder holds '{expected_type}')" if expected_type else ""
         return None, [Problem(shown, 1, 1, f"missing required field 'type'{hint}", "type")]
-    if entry_type not in ENTRY_MODELS:
+    if not isinstance(entry_type, str) or entry_type not in ENTRY_MODELS:  # a list is not hashable
         return None, [
             Problem(shown, pos.line, pos.column, f"field 'type': unknown entry type '{entry_type}'{did_you_mean(str(entry_type), ENTRY_MODELS)}; expected one of {', '.join(ENTRY_MODELS)}", "type")
         ]
@@ -218,7 +214,7 @@ def load_content(root: Path) -> tuple[Content, list[Problem]]:
     documents = {d.id: d for d in sources.documents} if sources else {}
     content = Content(root=root, taxonomy=taxonomy, documents=documents)
 
-    locations: dict[str, tuple[str, yamlpos.Located]] = {}
+    locations: dict[str, tuple[str, documents.Located]] = {}
     broken: set[str] = set()  # files that failed: links to them are not reported again
     for path in _entry_files(root, problems):
         shown = _display(path)
@@ -295,12 +291,12 @@ def reference_choices(content: Content, target: str) -> list[str]:
 
 
 def reference_problems(
-    entry: EntryBase, content: Content, shown: str, located: yamlpos.Located | None, ignore: set[str] = frozenset()  # type: ignore[assignment]
+    entry: EntryBase, content: Content, shown: str, located: documents.Located | None, ignore: set[str] = frozenset()  # type: ignore[assignment]
 ) -> list[Problem]:
     """Every taxonomy term, cross-link and cited document must exist."""
 
-    def at(loc: tuple[Any, ...]) -> yamlpos.Position:
-        return located.position(loc) if located else yamlpos.Position(1, 1)
+    def at(loc: tuple[Any, ...]) -> documents.Position:
+        return located.position(loc) if located else documents.Position(1, 1)
 
     problems = []
     for field_name, target in REFERENCE_FIELDS.items():
@@ -312,11 +308,59 @@ def reference_problems(
                 problems.append(Problem(shown, pos.line, pos.column, f"field '{field_name}': unknown {what} '{ref}'{did_you_mean(ref, choices)}", f"{field_name}.{i}"))
     cited = [(("sources", i, "document"), s.document) for i, s in enumerate(entry.sources)]
     cited += [(("metrics", i, "source", "document"), m.source.document) for i, m in enumerate(getattr(entry, "metrics", [])) if m.source]
+    cited += [(("caveats", i, "source", "document"), c.source.document) for i, c in enumerate(entry.caveats) if c.source]
+    cited += [
+        (("metrics", i, "caveats", j, "source", "document"), c.source.document)
+        for i, m in enumerate(getattr(entry, "metrics", []))
+        for j, c in enumerate(m.caveats)
+        if c.source
+    ]
     for loc, document in cited:
         if document not in content.documents:
             pos = at(loc)
             problems.append(Problem(shown, pos.line, pos.column, f"field '{_field_name(loc)}': unknown source document '{document}'{did_you_mean(document, content.documents)}", _field_name(loc)))
     return problems
+
+
+# --- links named from both sides ------------------------------------------------------
+
+# A case study names the enablers and barriers it illustrates, and each of those lists its
+# case studies. The site and the filters read either side, so a link written on one side
+# only still shows, but the two files then disagree and one of them misleads its reader.
+BACK_FIELDS: dict[str, str] = {"enabler": "enablers", "barrier": "barriers"}
+
+
+@dataclass(frozen=True)
+class OneSidedLink:
+    """``named_by`` names ``target`` in ``field``; ``target`` does not name it back."""
+
+    named_by: str
+    field: str
+    target: str
+    back_field: str
+
+    def message(self, content: Content) -> str:
+        where = _display(content.files[self.target]) if self.target in content.files else self.target
+        return f"{where}: one-sided link: '{self.named_by}' names '{self.target}' in {self.field}, but '{self.target}' does not list '{self.named_by}' in {self.back_field}"
+
+
+def one_sided_links(content: Content) -> list[OneSidedLink]:
+    """Links between case studies and enablers/barriers written on one side only."""
+    found = []
+    for entry in content.entries.values():
+        if entry.type in BACK_FIELDS:
+            field_name = BACK_FIELDS[entry.type]
+            for case_id in entry.case_studies:  # type: ignore[attr-defined]
+                case = content.entries.get(case_id)
+                if isinstance(case, CaseStudy) and entry.id not in getattr(case, field_name):
+                    found.append(OneSidedLink(entry.id, "case_studies", case_id, field_name))
+        elif isinstance(entry, CaseStudy):
+            for entry_type, field_name in BACK_FIELDS.items():
+                for target_id in getattr(entry, field_name):
+                    target = content.entries.get(target_id)
+                    if target is not None and target.type == entry_type and entry.id not in target.case_studies:  # type: ignore[attr-defined]
+                        found.append(OneSidedLink(entry.id, field_name, target_id, "case_studies"))
+    return sorted(found, key=lambda link: (link.target, link.named_by))
 
 
 def entry_json(entry: EntryBase) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import yaml
 
+from kb import documents
 from kb.entry_types import FOLDERS
 from kb.files import write_new
 from kb.errors import EntryExists, EntryInvalid, InvalidId, KbError, Problem, SubmissionExists, SubmitFailed, UnknownSubmission
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # kb.models.SLUG, without importing pydantic
 MAX_ID = 80
-MAX_BODY_BYTES = 1_000_000  # 1 MB: the longest real entry is ~6 kB
+MAX_BODY_BYTES = documents.LIMITS.max_bytes  # one limit for a body and a file
 JSON_TYPES = frozenset({"application/json"})
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
 SUBMISSIONS_ENV = "KB_SUBMISSIONS"
@@ -209,17 +210,13 @@ def slugify(text: str) -> str:
 # --- kb new ----------------------------------------------------------------------------
 
 
-def read_entry_file(path: Path) -> tuple[dict[str, Any], Any]:
+def read_entry_file(path: Path) -> tuple[dict[str, Any], documents.Located]:
     """An entry's fields from a YAML or JSON file (`kb new --from`), with positions."""
-    from kb import yamlpos
-
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KbError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        located = yamlpos.load(text)  # YAML, and JSON too: JSON is (nearly) YAML
-    except yamlpos.YamlSyntaxError as exc:
+        located = documents.load_any(documents.read_text(path), json_first=path.suffix.lower() == ".json")
+    except OSError as exc:
+        raise KbError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except documents.DocumentError as exc:
         raise EntryInvalid([Problem(str(path), exc.position.line, exc.position.column, exc.message)]) from None
     if not isinstance(located.data, dict):
         raise EntryInvalid([Problem(str(path), 1, 1, "expected a mapping of fields (an entry)")])
@@ -282,30 +279,11 @@ def media_type(content_type: str | None) -> str:
 
 def parse_body(body: bytes, media: str, content: Content, shown: str = "submission") -> tuple[EntryBase | None, list[Problem]]:
     """A submitted entry (JSON or YAML bytes), checked exactly as `kb validate` checks a file."""
-    from kb import yamlpos
-
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Problem(shown, 1, 1, f"not UTF-8 text ({exc.reason})")]
-    located = None
-    if media in JSON_TYPES:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return None, [Problem(shown, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")]
-        try:  # JSON is (nearly) YAML: read it again for line numbers, if it agrees
-            again = yamlpos.load(text)
-            located = again if again.data == data else None
-        except yamlpos.YamlSyntaxError:
-            located = None
-    else:
-        try:
-            located = yamlpos.load(text)
-        except yamlpos.YamlSyntaxError as exc:
-            return None, [Problem(shown, exc.position.line, exc.position.column, exc.message)]
-        data = located.data
-    return check_entry(data, content, shown, located)
+        located = documents.load_any(documents.decode(body), json_first=media in JSON_TYPES)
+    except documents.DocumentError as exc:
+        return None, [Problem(shown, exc.position.line, exc.position.column, exc.message)]
+    return check_entry(located.data, content, shown, located)
 
 
 @dataclass
@@ -372,11 +350,11 @@ class SubmissionStore:
 
     def _read(self, path: Path) -> Submission:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = _read_record(path)
             meta = raw["submission"]
             return Submission(meta["id"], meta["submitted_by"], meta["submitted_at"], raw["entry"], meta.get("similar", []), path)
-        except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:  # edited by hand, say where
-            raise KbError(f"{path} is not a readable submission ({type(exc).__name__}: {exc}); fix or move it") from None
+        except (KeyError, TypeError) as exc:  # edited by hand
+            raise KbError(f"{path} is not a readable submission (no {exc}); fix or move it") from None
 
     def pending(self) -> list[Submission]:
         """Waiting submissions, oldest first (hidden temporary files are not submissions)."""
@@ -397,12 +375,25 @@ class SubmissionStore:
         The record is written first: if kb stops between the two steps the submission is
         still pending (and can be decided again), never lost."""
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        raw = yaml.safe_load(submission.path.read_text(encoding="utf-8"))
+        raw = _read_record(submission.path)
         raw["decision"] = decision
         path = folder / f"{check_id(submission.id)}.{stamp}.yaml"
         write_new(path, dump_yaml(raw), mode=0o600)
         submission.path.unlink()
         return path
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    """A submission's file, read as safely as anything sent in (it may be edited by hand)."""
+    try:
+        raw = documents.load(documents.read_text(path)).data
+    except OSError as exc:
+        raise KbError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except documents.DocumentError as exc:
+        raise KbError(f"{path}:{exc.position.line}:{exc.position.column}: {exc.message}; fix or move it") from None
+    if not isinstance(raw, dict):
+        raise KbError(f"{path} is not a readable submission (not a mapping); fix or move it")
+    return raw
 
 
 def _similar_json(similar: SimilarEntry) -> dict[str, Any]:
@@ -506,10 +497,7 @@ class RateLimiter:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 handle.seek(0)
-                try:
-                    seen = [float(t) for t in json.loads(handle.read() or "[]")]
-                except (ValueError, TypeError):
-                    seen = []
+                seen = self._read_counts(handle.read(documents.STATE_LIMITS.max_bytes + 1))
                 wait = self._admit(seen)
                 handle.seek(0)
                 handle.truncate()
@@ -517,6 +505,16 @@ class RateLimiter:
                 return wait
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+    def _read_counts(self, text: str) -> list[float]:
+        """The request times in a count file. A damaged file fails closed: it counts as
+        full for one window (then it is written afresh), so damage never lifts the limit."""
+        try:
+            seen = documents.parse_json(text or "[]")
+            return [float(t) for t in seen]
+        except (documents.DocumentError, ValueError, TypeError):
+            return [self.clock()] * self.limit
 
 
 def rate_limit_from_env() -> int:
@@ -614,11 +612,15 @@ def submit_file(path: Path, api: str, token: str, timeout: float = 60.0, transpo
 
     if not token:
         raise SubmitFailed("no token: pass --token TOKEN or set KB_TOKEN (a curator creates one with `kb token create`)")
-    try:
-        body = path.read_bytes()
+    kind = "application/json" if path.suffix.lower() == ".json" else "application/yaml"
+    try:  # checked here first: a file the server would refuse is not sent at all
+        text = documents.read_text(path)
+        documents.load_any(text, json_first=kind == "application/json")
     except OSError as exc:
         raise SubmitFailed(f"cannot read {path}: {exc.strerror or exc}") from None
-    kind = "application/json" if path.suffix.lower() == ".json" else "application/yaml"
+    except documents.DocumentError as exc:
+        raise EntryInvalid([Problem(str(path), exc.position.line, exc.position.column, exc.message)]) from None
+    body = text.encode("utf-8")
     url = submissions_url(api)
     try:
         with httpx.Client(timeout=timeout, transport=transport) as client:
@@ -649,7 +651,7 @@ def _outcome(response: Any, path: Path) -> dict[str, Any]:
     messages = {
         401: "the server refused the token (unknown or revoked): ask a curator for a new one (`kb token create`)",
         409: f"not sent: {detail}",
-        413: f"{path} is too large: the server accepts entries up to {MAX_BODY_BYTES // 1_000_000} MB",
+        413: f"{path} is too large: the server accepts entries up to {MAX_BODY_BYTES // 1024} KB",
         415: f"the server does not accept this kind of file: send YAML (.yaml) or JSON (.json) ({detail})",
         429: f"too many submissions with this token just now: wait {response.headers.get('retry-after', 'a minute')} s and try again",
     }

@@ -85,6 +85,15 @@ class IndexMissing(KbError, RuntimeError):
     """No index has been built in the data folder yet."""
 
 
+class WriteFailed(KbError, OSError):
+    """A file could not be written (a full disk, a read-only folder); nothing was changed."""
+
+    def __init__(self, path: object, cause: OSError):
+        self.path = path
+        self.cause = cause
+        super().__init__(f"could not write {path}: {cause.strerror or cause}; nothing was changed (the previous file, if any, is as it was)")
+
+
 class SiteBuildFailed(KbError):
     """``mkdocs build --strict`` failed (a warning or an error)."""
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import yaml
+from kb import documents
 
 from kb.search import Searcher
 
@@ -55,11 +55,13 @@ def ndcg(ranked: list[str], relevant: dict[str, int], k: int = K) -> float:
 
 def load_queries(path: Path, known_ids: set[str] | None = None) -> list[Query]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = documents.load(documents.read_text(path)).data
     except FileNotFoundError:
         raise EvalFileError(f"no query file at {path}") from None
-    except yaml.YAMLError as exc:
-        raise EvalFileError(f"{path}: invalid YAML: {exc}") from None
+    except OSError as exc:
+        raise EvalFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except documents.DocumentError as exc:
+        raise EvalFileError(f"{path}:{exc.position.line}:{exc.position.column}: {exc.message}") from None
     if not isinstance(data, dict) or not isinstance(data.get("queries"), list):
         raise EvalFileError(f"{path}: expected a mapping with a 'queries' list")
     queries = []

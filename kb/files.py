@@ -12,18 +12,27 @@ import os
 import tempfile
 from pathlib import Path
 
+from kb.errors import WriteFailed
+
 
 def _temporary(path: Path, text: str, mode: int) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """A synced temporary copy of ``text`` beside ``path``; :class:`WriteFailed` (the disk
+    is full, the folder read-only…) with nothing left behind."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise WriteFailed(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise WriteFailed(path, exc) from None
         raise
     return tmp
 
@@ -33,8 +42,10 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
     tmp = _temporary(path, text, mode)
     try:
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise WriteFailed(path, exc) from None
         raise
 
 
@@ -43,5 +54,9 @@ def write_new(path: Path, text: str, mode: int = 0o644) -> None:
     tmp = _temporary(path, text, mode)
     try:
         os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise WriteFailed(path, exc) from None
     finally:
         Path(tmp).unlink(missing_ok=True)

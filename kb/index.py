@@ -30,7 +30,7 @@ import numpy as np
 
 from kb.encoder import DEFAULT_MODEL, Encoder
 from kb.files import write_atomic
-from kb.errors import IndexMissing  # noqa: F401  (re-exported for callers)
+from kb.errors import IndexMissing, WriteFailed  # noqa: F401  (IndexMissing re-exported for callers)
 
 if TYPE_CHECKING:
     from kb.content import Content
@@ -179,8 +179,10 @@ def build(
         }
         _write_json(tmp / "manifest.json", manifest)
         os.replace(tmp, data_dir / version)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full disk: the live version stays as it was
+            raise WriteFailed(data_dir / version, exc) from None
         raise
     _point_current(data_dir, version)
     return BuildReport(version, len(entries), len(all_passages), len(todo), reused_entries, time.perf_counter() - started)
@@ -216,11 +218,29 @@ def query_tokens(text: str) -> list[str]:
 
 
 def _point_current(data_dir: Path, version: str) -> None:
-    """Switch ``CURRENT`` atomically, then remove versions no longer live."""
+    """Switch ``CURRENT`` atomically, then remove versions no longer live, and what
+    builds killed midway left behind."""
     write_atomic(data_dir / "CURRENT", version)
     for old in data_dir.glob("index-*"):
         if old.name != version:
             shutil.rmtree(old, ignore_errors=True)
+    for partial in data_dir.glob(".index-*"):
+        if not _builder_alive(partial.name):
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def _builder_alive(name: str) -> bool:
+    """Whether the process that named this build folder (``.index-<time>-<pid>.<random>``) runs."""
+    pid = name.split(".")[1].rsplit("-", 1)[-1]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def freshness(data_dir: Path, content_root: Path) -> str:

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from kb import documents
 from kb.errors import TokenError
 
 TOKENS_FILE = "tokens.json"
@@ -57,9 +58,9 @@ def load(data_dir: Path) -> list[TokenRecord]:
     if not path.exists():
         return []
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = documents.parse_json(documents.read_text(path, documents.STATE_LIMITS))
         return [TokenRecord(**item) for item in raw["tokens"]]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (documents.DocumentError, OSError, ValueError, KeyError, TypeError) as exc:
         raise TokenError(f"{path} is damaged ({exc}); restore it or remove it and create the tokens again") from None
 
 
