@@ -107,19 +107,21 @@ class KnowledgeBase:
     @staticmethod
     def check(content_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None) -> tuple[list[Problem], list[SimilarPair], list[str]]:
         """What `kb validate` reports: every problem, then pairs of entries so alike that one
-        may duplicate the other, and notes on what was not compared. The duplicate check
+        may duplicate the other, and notes: links written on one side only (a warning, as
+        both sides still show on the site), then what was not compared. The duplicate check
         is advisory: it uses the index if there is one (never builds it, never needs torch)
         and nothing it meets can turn into a problem."""
-        from kb.content import load_content
+        from kb.content import load_content, one_sided_links
         from kb.similarity import similar_pairs
 
         root = find_content_dir(content_dir)
         content, problems = load_content(root)
+        warnings = [f"warning: {link.message(content)}" for link in one_sided_links(content)]
         try:
             pairs, notes = similar_pairs(content, find_data_dir(root, data_dir))
         except Exception as exc:  # e.g. a damaged index: say so, but validation stands
-            return problems, [], [f"entries were not compared for duplicates: {type(exc).__name__}: {exc}"]
-        return problems, pairs, notes
+            return problems, [], warnings + [f"entries were not compared for duplicates: {type(exc).__name__}: {exc}"]
+        return problems, pairs, warnings + notes
 
     # --- reading entries -------------------------------------------------------------
 

@@ -40,6 +40,14 @@ class SourceDocument(Strict):
     url: str | None = Field(None, description="Where the public can read it.")
     citation: str = Field("page", description="How it is cited: by `page` number or by `section` heading.")
     summary: str | None = Field(None, description="What the document holds, in a sentence or two.")
+    caveats: list["Caveat"] = Field(default_factory=list, description="What the document itself says limits its evidence; each cites its page or section.")
+
+    @model_validator(mode="after")
+    def _caveats_cite_this_document(self) -> "SourceDocument":
+        for caveat in self.caveats:
+            if caveat.source is None or caveat.source.document != self.id:
+                raise ValueError(f"each caveat of '{self.id}' needs a `source` in '{self.id}' (its page or section)")
+        return self
 
 
 class SourcesFile(Strict):
@@ -71,6 +79,16 @@ class SourceRef(Strict):
         if self.appendix:
             parts.append(f"({self.appendix})")
         return ", ".join(parts)
+
+
+class Caveat(Strict):
+    """A limit a source puts on its own evidence (too early to judge, self-reported, ...).
+
+    Clinicians deciding whether to copy a model need these beside the figures they qualify,
+    so they are data, not prose buried in ``detail``."""
+
+    text: Text = Field(description="The caveat, in our own words.")
+    source: SourceRef | None = Field(None, description="Where the source says so, if not the first source of what it qualifies.")
 
 
 # --- taxonomy --------------------------------------------------------------------------
@@ -118,6 +136,8 @@ VanguardType = Literal[
     "urgent-and-emergency-care",
 ]
 Aim = Literal["population-health", "individual-experience", "cost", "staff-experience"]
+# How sources hedge a number; kept apart from the value so 'almost 100%' is never read as 100%.
+Qualifier = Literal["almost", "around", "approximately", "over", "up to", "at least", "more than", "fewer than"]
 
 
 class EntryBase(Strict):
@@ -130,6 +150,7 @@ class EntryBase(Strict):
     themes: list[Slug] = Field(default_factory=list, description="Theme ids from taxonomy.yaml.")
     aliases: list[str] = Field(default_factory=list, description="Other spellings and names, so search finds either.")
     sources: list[SourceRef] = Field(min_length=1, description="Where the facts come from.")
+    caveats: list[Caveat] = Field(default_factory=list, description="Limits the source puts on this entry's evidence.")
     contributor: Text = Field(description="Who wrote the entry (person or organisation).")
     status: Status = Field("published", description="Curation status.")
     reviewed_by: str | None = Field(None, description="Curator who approved the entry.")
@@ -167,8 +188,37 @@ class Metric(Strict):
     as_reported: Text = Field(description="The figure as the source words it, e.g. '£553k saving'.")
     aim: Aim | None = Field(None, description="Which aim of the Quadruple Aim it evidences.")
     period: str | None = Field(None, description="Period or date the figure covers, as given.")
+    qualifier: Qualifier | None = Field(None, description="The source's hedge on the number, e.g. `almost` for 'almost 100%'.")
+    upper: float | None = Field(None, description="Upper end when the source gives a range (50 for '40-50%', with value 40).")
     estimated: bool = Field(False, description="True when the source calls it an estimate or projection.")
     source: SourceRef | None = Field(None, description="Where this figure is, if not the entry's first source.")
+    caveats: list[Caveat] = Field(default_factory=list, description="Limits the source puts on this figure.")
+
+    @model_validator(mode="after")
+    def _qualifier_and_range_match_the_wording(self) -> "Metric":
+        # A value alone would turn 'almost 100%' into 100%: the qualifier must be the source's own.
+        if self.qualifier and self.qualifier not in self.as_reported.lower():
+            raise ValueError(f"qualifier '{self.qualifier}' does not occur in as_reported")
+        if self.upper is not None and self.upper <= self.value:
+            raise ValueError("upper must be above value")
+        return self
+
+    def figure(self) -> str:
+        """The value as readers should see it: qualifier, number or range, unit."""
+        number = _number(self.value) + (f"–{_number(self.upper)}" if self.upper is not None else "")
+        if self.unit == "percent":
+            shown = f"{number}%"
+        elif self.unit == "gbp":
+            shown = f"£{number}"
+        elif self.unit in ("count", "ratio", "other"):
+            shown = number
+        else:
+            shown = f"{number} {self.unit}"
+        return f"{self.qualifier} {shown}" if self.qualifier else shown
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if value == int(value) else f"{value:,g}"
 
 
 class CaseStudy(EntryBase):
@@ -257,5 +307,7 @@ ENTRY_MODELS: dict[str, type[EntryBase]] = {
     "dilemma": Dilemma,
     "framework": Framework,
 }
+
+SourceDocument.model_rebuild()  # its caveats refer to Caveat, defined after it
 
 assert list(ENTRY_MODELS) == ENTRY_TYPES, "kb.entry_types lists the same types in the same order"

@@ -28,7 +28,7 @@ from kb.errors import SiteBuildFailed
 if TYPE_CHECKING:
     from kb.content import Content
     from kb.core import KnowledgeBase
-    from kb.models import CaseStudy, EntryBase
+    from kb.models import Caveat, CaseStudy, EntryBase, Metric
 
 AIMS = [
     ("population_health", "population-health", "Population health"),
@@ -205,11 +205,12 @@ class SiteBuilder:
             out.append(f'<blockquote class="kb-quote">{h(case.quote)}</blockquote>\n\n')
         out.append("## Outcomes by the Quadruple Aim\n\n" + self.aims_grid(case))
         if case.metrics:
-            out.append("## Measured results\n\n| What was measured | Result as reported | Aim | Period |\n|---|---|---|---|\n")
+            out.append("## Measured results\n\n| What was measured | Figure | Result as reported | Aim | Period | Caveats |\n|---|---|---|---|---|---|\n")
             for m in case.metrics:
                 aim = next((label for _, key, label in AIMS if key == m.aim), "")
-                out.append(f"| {md(m.measure)} | {md(m.as_reported)}{' (estimate)' if m.estimated else ''} | {aim} | {md(m.period or '')} |\n")
+                out.append(f"| {md(m.measure)} | {figure(m)} | {md(m.as_reported)} | {aim} | {md(m.period or '')} | {md(' '.join(c.text for c in m.caveats))} |\n")
             out.append("\n")
+        out.append(self.caveats_section(case))
         if case.roles:
             out.append("## Roles\n\n" + "".join(f"- {link(page, f'roles/{r}.md', self.content.term_name('roles', r))}\n" for r in case.roles) + "\n")
         related = []
@@ -223,6 +224,20 @@ class SiteBuilder:
             out.append("## Similar case studies\n\n")
             similar = self.kb.similar(case.id, SIMILAR)
             out.append("".join(f"1. {link(page, entry_page(r.type, r.id), r.title)} — {md(r.organisation or '')}\n" for r in similar) + "\n")
+        return "".join(out)
+
+    def caveats_section(self, entry: "EntryBase") -> str:
+        """The entry's own caveats, then those of the reports it cites: readers weigh the
+        figures above against them, so they sit on the same page."""
+        own = [caveat_line(c) for c in entry.caveats]
+        cited = dict.fromkeys(s.document for s in entry.sources)
+        reports = [(self.content.documents[d], self.content.documents[d].caveats) for d in cited if d in self.content.documents]
+        if not own and not any(caveats for _, caveats in reports):
+            return ""
+        out = ["## How far to trust these results\n\n"] + [f"- {line}\n" for line in own] + ["\n" if own else ""]
+        for doc, caveats in reports:
+            if caveats:
+                out.append(f"What *{md(doc.title)}* says about its own evidence:\n\n" + "".join(f"- {caveat_line(c)}\n" for c in caveats) + "\n")
         return "".join(out)
 
     def aims_grid(self, case: "CaseStudy") -> str:
@@ -256,6 +271,8 @@ class SiteBuilder:
             out.append("## Its parts\n\n" + "".join(f"{n}. **{md(i.name)}**" + (f" — {md(i.description)}" if i.description else "") + "\n" for n, i in enumerate(entry.items, 1)) + "\n")  # type: ignore[attr-defined]
         if getattr(entry, "mitigations", None):
             out.append("## What helps\n\n" + "".join(f"- {md(m)}\n" for m in entry.mitigations) + "\n")  # type: ignore[attr-defined]
+        if entry.caveats:
+            out.append("## Caveats\n\n" + "".join(f"- {caveat_line(c)}\n" for c in entry.caveats) + "\n")
         cases = self.illustrating(entry)
         out.append("## Case studies that illustrate it\n\n")
         out.append("".join(f"- {link(page, entry_page(c.type, c.id), c.title)} — {md(c.organisation)}\n" for c in cases) if cases else "No case study is linked to this entry yet.\n")
@@ -340,6 +357,8 @@ class SiteBuilder:
             if doc.version:
                 out.append(f"- **Version:** {md(doc.version)}\n")
             out.append(f"- **Cited by:** {len(citing)} entries, by {md(doc.citation)}\n\n{paragraph(doc.summary)}")
+            if doc.caveats:
+                out.append("### What it says about its own evidence\n\n" + "".join(f"- {caveat_line(c)}\n" for c in doc.caveats) + "\n")
         self.pages[page] = "".join(out)
 
     def outcomes_page(self) -> None:
@@ -347,12 +366,22 @@ class SiteBuilder:
         out = [front_matter("Outcomes compared"), "# Outcomes compared\n\n"]
         out.append("Which approaches report which effects, by the four aims of the Quadruple Aim. The chart marks each aim a case study reports on; the number is how many measured results it gives for that aim. The table lists every measured result; select a column heading to sort it.\n\n")
         out.append(outcomes_chart(self.case_studies) + "\n\n")
-        out.append("## Every measured result\n\n| Case study | What was measured | Result as reported | Change | Aim | Period |\n|---|---|---|---|---|---|\n")
+        out.append(self.report_caveats())
+        out.append("## Every measured result\n\n| Case study | What was measured | Figure | Result as reported | Change | Aim | Period | Caveats |\n|---|---|---|---|---|---|---|---|\n")
         for c in self.case_studies:
             for m in c.metrics:
                 aim = next((label for _, key, label in AIMS if key == m.aim), "")
-                out.append(f"| {link(page, entry_page(c.type, c.id), c.title)} | {md(m.measure)} | {md(m.as_reported)}{' (estimate)' if m.estimated else ''} | {md(m.direction)} | {aim} | {md(m.period or '')} |\n")
+                caveats = " ".join(x.text for x in [*m.caveats, *c.caveats])  # the entry's caveats qualify each of its figures
+                out.append(f"| {link(page, entry_page(c.type, c.id), c.title)} | {md(m.measure)} | {figure(m)} | {md(m.as_reported)} | {md(m.direction)} | {aim} | {md(m.period or '')} | {md(caveats)} |\n")
         self.pages[page] = "".join(out) + "\n"
+
+    def report_caveats(self) -> str:
+        """Each source report's caveats, once, above the figures drawn from it."""
+        out = []
+        for doc in self.content.documents.values():
+            if doc.caveats:
+                out.append(f"### *{md(doc.title)}*\n\n" + "".join(f"- {caveat_line(c)}\n" for c in doc.caveats) + "\n")
+        return ("## What the reports say about their own evidence\n\n" + "".join(out)) if out else ""
 
     def whats_new(self) -> None:
         page = "whats-new.md"
@@ -363,6 +392,15 @@ class SiteBuilder:
         for day in sorted(by_day, reverse=True)[:30]:
             out.append(f"## {day.isoformat()}\n\n" + "".join(f"- {LABELS[e.type][:-1] if e.type != 'top-tip' else 'Top tip'}: {link(page, entry_page(e.type, e.id), e.title)}\n" for e in by_day[day]) + "\n")
         self.pages[page] = "".join(out)
+
+
+def figure(metric: "Metric") -> str:
+    """The value with its qualifier ('almost 100%'), never the bare number alone."""
+    return md(metric.figure()) + (" (estimate)" if metric.estimated else "")
+
+
+def caveat_line(caveat: "Caveat") -> str:
+    return md(caveat.text) + (f" ({md(caveat.source.label())})" if caveat.source else "")
 
 
 def outcomes_chart(cases: list["CaseStudy"]) -> str:

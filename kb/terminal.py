@@ -52,6 +52,16 @@ def _section(title: str, body: str | None) -> list[Any]:
     return [Text(title, style="bold"), Text(body), Text("")]
 
 
+def caveat_lines(entry: EntryBase, content: Content) -> str:
+    """The entry's caveats; for a case study, also those of each report it cites, as they
+    qualify its outcomes and figures (the site's case study page shows the same)."""
+    lines = [f"• {c.text}" + (f" ({c.source.label()})" if c.source else "") for c in entry.caveats]
+    cited = dict.fromkeys(s.document for s in entry.sources) if entry.type == "case-study" else {}
+    for doc in (content.documents[d] for d in cited if d in content.documents):
+        lines += [f"• {doc.title[:40]}…: {c.text}" + (f" ({c.source.label()})" if c.source else "") for c in doc.caveats]
+    return "\n".join(lines)
+
+
 def entry_panel(entry: EntryBase, content: Content) -> Panel:
     # Every value from the content is a Text (or escaped): a contributor's "[bold]" or
     # "<script>" is shown as typed, never read as rich markup.
@@ -75,12 +85,14 @@ def entry_panel(entry: EntryBase, content: Content) -> Panel:
         parts += [aims]
         if entry.metrics:
             metrics = Table(title="Metrics", expand=True)
-            for col in ("measure", "as reported", "aim", "period"):
+            for col in ("measure", "figure", "as reported", "aim", "period", "caveats"):
                 metrics.add_column(col)
             for m in entry.metrics:
-                metrics.add_row(Text(m.measure), Text(m.as_reported + (" (est.)" if m.estimated else "")), m.aim or "", Text(m.period or ""))
+                metrics.add_row(Text(m.measure), Text(m.figure() + (" (est.)" if m.estimated else "")), Text(m.as_reported), m.aim or "",
+                                Text(m.period or ""), Text(" ".join(c.text for c in m.caveats)))
             parts += [metrics]
     parts += _section("Detail", entry.detail)
+    parts += _section("Caveats", caveat_lines(entry, content))
     for field in ("mitigations",):
         items = getattr(entry, field, None)
         if items:

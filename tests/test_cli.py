@@ -68,6 +68,30 @@ def test_show_panel_and_json(mini_content: Path) -> None:
     assert data["url"] == "case-studies/dementia-outreach/"
 
 
+def hedge_and_caveat(content: Path) -> None:
+    """Give the mini content a hedged figure and caveats on the source, entry and metric."""
+    import yaml
+
+    path = content / "case_studies" / "dementia-outreach.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["metrics"][0].update(as_reported="almost 12 homes", qualifier="almost", caveats=[{"text": "Counted by the team itself."}])
+    data["caveats"] = [{"text": "A pilot in one city."}]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    sources = yaml.safe_load((content / "sources.yaml").read_text())
+    sources["documents"][0]["caveats"] = [{"text": "Too early to judge.", "source": {"document": "doc-a", "page": 1}}]
+    (content / "sources.yaml").write_text(yaml.safe_dump(sources, sort_keys=False))
+
+
+def test_show_gives_the_qualifier_and_every_caveat(mini_content: Path) -> None:
+    hedge_and_caveat(mini_content)
+    result = runner.invoke(app, ["show", "dementia-outreach"], env={"COLUMNS": "240"})
+    assert result.exit_code == 0, result.output
+    for text in ("almost 12", "Counted by the team itself.", "A pilot in one city.", "Too early to judge. (p1)"):
+        assert text in result.stdout, text
+    data = json.loads(runner.invoke(app, ["show", "dementia-outreach", "--json"]).stdout)
+    assert data["metrics"][0]["qualifier"] == "almost" and data["caveats"] == [{"text": "A pilot in one city.", "source": None}]
+
+
 def test_missing_content_folder_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("KB_CONTENT", raising=False)
     monkeypatch.chdir(tmp_path)

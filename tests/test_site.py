@@ -122,3 +122,16 @@ def test_escape_helpers() -> None:
     assert site.md("<b>*x*</b> [a](b)") == "&lt;b&gt;\\*x\\*&lt;/b&gt; \\[a\\]\\(b\\)"
     assert site.h('<a href="x">') == "&lt;a href=&quot;x&quot;&gt;"
     assert site.slug("Royal College of GPs & BGS") == "royal-college-of-gps-bgs"
+
+
+def test_qualifier_and_caveats_show_beside_the_figures(mini_content: Path) -> None:
+    from tests.test_cli import hedge_and_caveat
+
+    hedge_and_caveat(mini_content)
+    pages = site.pages(KnowledgeBase.open(mini_content), similar=False)
+    case = pages["case-studies/dementia-outreach.md"]
+    assert "| almost 12 |" in case and "Counted by the team itself\\." in case
+    assert "## How far to trust these results" in case and "A pilot in one city\\." in case and "Too early to judge\\. (p1)" in case
+    outcomes = pages["outcomes.md"]
+    assert "| almost 12 |" in outcomes and "Counted by the team itself\\. A pilot in one city\\." in outcomes
+    assert "What the reports say about their own evidence" in outcomes and "Too early to judge" in pages["sources.md"]
