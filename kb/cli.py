@@ -234,7 +234,7 @@ def site_build(
     """Build the static learning site with mkdocs build --strict."""
     import time
 
-    from kb import site
+    from kb.site import builder as site
 
     kb = open_kb(content, data)
     with terminal.progress_bar("Embedding passages") as progress:
@@ -264,21 +264,25 @@ def serve(
         kb.searcher(progress, notice)  # build or refresh once, before any worker starts
     site_dir = ensure_site(kb)
     err.print(f"[green]kb is serving[/] the learning site at http://{host}:{port}/ and the API at http://{host}:{port}/api/docs")
+    # No access log and no version banner (`server: uvicorn`). h11 rather than httptools:
+    # h11 refuses a request line and headers over 64 KB at once, where httptools buffers
+    # them without limit, in time that grows with the square of their size.
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False, "server_header": False, "http": "h11", "h11_max_incomplete_event_size": 64 * 1024}
     if workers == 1:
-        uvicorn.run(create_app(kb, site_dir), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(create_app(kb, site_dir), **options)
         return
     # Several processes: each opens the same content and index (read-only) by itself, and
     # the cores are shared out between them. (On this 2-core machine one worker with two
     # non-spinning ONNX threads did best: see bench/bench_api.py.)
     os.environ.setdefault("KB_ONNX_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     os.environ.update({"KB_CONTENT": str(kb.root), "KB_DATA": str(kb.data_dir), "KB_SITE_DIR": str(site_dir or "")})
-    uvicorn.run("kb.api:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning", access_log=False)
+    uvicorn.run("kb.api:app_from_env", factory=True, workers=workers, **options)
 
 
 def ensure_site(kb: KnowledgeBase) -> Optional[Path]:
     """The built site, rebuilt first when missing or older than the content."""
     try:
-        from kb import site
+        from kb.site import builder as site
     except ImportError:
         return None
     if site.needs_build(kb):
@@ -302,7 +306,7 @@ def note(message: str) -> None:
 
 def parse_set(pairs: list[str]) -> dict[str, Any]:
     """``FIELD=VALUE`` options; VALUE is read as YAML, so lists and numbers work."""
-    import yaml
+    from kb import documents
 
     values: dict[str, Any] = {}
     for pair in pairs:
@@ -310,8 +314,10 @@ def parse_set(pairs: list[str]) -> dict[str, Any]:
         if not sep or not name.strip():
             raise UsageProblem(f"--set takes FIELD=VALUE, got '{pair}'")
         try:
-            values[name.strip()] = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
+            values[name.strip()] = documents.load(raw).data if raw.strip() else None
+        except documents.DocumentError as exc:
+            if "invalid YAML" not in exc.message:  # refused (a control character, an alias…)
+                raise UsageProblem(f"--set {name.strip()}: {exc.message}") from None
             values[name.strip()] = raw
     return values
 

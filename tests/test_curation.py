@@ -403,7 +403,7 @@ def test_script_in_a_field_is_stored_as_is_and_rendered_as_text(api, project, to
     assert rendered.count(entry["title"]) == 3 and entry["summary"] in rendered
     assert "[red]Coastal[/red] Trust" in rendered and "[i]me[/i]" in rendered
     # On the site (if the site generator is there): escaped, never a live tag.
-    site = pytest.importorskip("kb.site")
+    site = pytest.importorskip("kb.site.builder")
     pages = site.pages(KnowledgeBase.open(*project), similar=False)
     text = "\n".join(pages.values())
     assert "&lt;script&gt;alert(1)" in text
@@ -596,7 +596,7 @@ def test_approve_rechecks_against_todays_content(api, project, token: str) -> No
 
 
 def test_pending_and_draft_entries_stay_off_the_site(api, project, token: str) -> None:
-    site = pytest.importorskip("kb.site")
+    site = pytest.importorskip("kb.site.builder")
     content, data = project
     assert post(api, new_case("pending-only"), token).status_code == 201
     draft = new_case("draft-only") | {"status": "draft"}

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from kb import site
+from kb.site import builder as site
 from kb.cli import app
 from kb.core import KnowledgeBase
 
@@ -135,3 +135,62 @@ def test_qualifier_and_caveats_show_beside_the_figures(mini_content: Path) -> No
     outcomes = pages["outcomes.md"]
     assert "| almost 12 |" in outcomes and "Counted by the team itself\\. A pilot in one city\\." in outcomes
     assert "What the reports say about their own evidence" in outcomes and "Too early to judge" in pages["sources.md"]
+
+
+# --- building from anywhere, and from an installed wheel --------------------------------
+
+
+def _built_titles(out: Path) -> str:
+    return (out / "case-studies" / "index.html").read_text()
+
+
+@pytest.mark.slow
+def test_site_build_uses_the_content_it_is_given_from_any_folder(fresh_mini, real_index: Path, tmp_path: Path) -> None:
+    """`kb site build --content DIR` builds DIR, from another folder, whatever KB_CONTENT says."""
+    import subprocess
+
+    from tests.conftest import KB, REAL_CONTENT, env_with
+
+    content, data = fresh_mini
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    clean = {k: v for k, v in env_with().items() if not k.startswith("KB_")}
+    for env in (clean, {**clean, "KB_CONTENT": str(REAL_CONTENT), "KB_DATA": str(real_index)}):  # no KB_*, then a decoy
+        out = tmp_path / f"out-{len(env)}"
+        done = subprocess.run([KB, "site", "build", "--content", str(content), "--data", str(data), "--out", str(out)], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        listing = _built_titles(out)
+        assert "Voluntary sector care navigators" in listing and "Isle of Wight" not in listing  # the mini content, not the decoy
+    assert list(elsewhere.iterdir()) == []  # nothing written where it ran
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_builds_the_site_outside_a_checkout(fresh_mini, tmp_path: Path) -> None:
+    """The wheel carries mkdocs.yml and the site's assets: install it into a fresh
+    environment (its dependencies borrowed from the test environment, kb itself not)
+    and build from another folder."""
+    import subprocess
+    import sys
+    import sysconfig
+
+    from tests.conftest import ROOT
+
+    content, data = fresh_mini
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)], check=True, capture_output=True, timeout=300)
+    fresh = tmp_path / "fresh"
+    subprocess.run([sys.executable, "-m", "venv", str(fresh)], check=True, timeout=120)
+    site_packages = next((fresh / "lib").glob("python3*/site-packages"))
+    # Only the dependencies: a path added by a .pth is not itself scanned for .pth files,
+    # so the test environment's editable kb stays out.
+    (site_packages / "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([str(fresh / "bin" / "python"), "-m", "pip", "install", "--no-deps", "-q", *map(str, wheels.glob("*.whl"))], check=True, capture_output=True, timeout=300)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where = subprocess.run([str(fresh / "bin" / "python"), "-c", "import kb; print(kb.__file__)"], cwd=elsewhere, capture_output=True, text=True, check=True)
+    assert where.stdout.startswith(str(site_packages)), where.stdout
+    out = tmp_path / "out"
+    done = subprocess.run([str(fresh / "bin" / "kb"), "site", "build", "--content", str(content), "--data", str(data), "--out", str(out)], cwd=elsewhere, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Voluntary sector care navigators" in _built_titles(out)
+    assert (out / "stylesheets" / "kb.css").exists() and (out / "javascripts" / "finder.js").exists() and (out / "finder" / "index.html").exists()

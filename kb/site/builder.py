@@ -1,7 +1,7 @@
 """The learning site: Markdown pages generated from the content at build time.
 
-``pages(kb)`` returns every generated page as ``{path: markdown}``; the MkDocs hook
-(``kb/mkdocs_hooks.py``) adds them to the build, and ``build`` runs ``mkdocs build
+``pages(kb)`` returns every generated page as ``{path: markdown}``; the MkDocs plugin
+(:class:`kb.site.plugin.KbPlugin`) adds them to the build, and ``build`` runs ``mkdocs build
 --strict``. Generated Markdown is never written into the repository.
 
 Safety: every text that comes from the content goes through :func:`md` (for Markdown)
@@ -441,13 +441,13 @@ def pages(kb: "KnowledgeBase", similar: bool = True) -> dict[str, str]:
 
 # --- building ------------------------------------------------------------------------------
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# The site's configuration and assets ship inside the package, so an installed kb builds
+# the site from any folder.
+CONFIG_FILE = Path(__file__).resolve().parent / "mkdocs.yml"
 
 
 def config_file(kb: "KnowledgeBase") -> Path:
-    """The project's mkdocs.yml (beside content/), else the one kb ships with."""
-    own = kb.root.parent / "mkdocs.yml"
-    return own if own.exists() else PACKAGE_ROOT / "mkdocs.yml"
+    return CONFIG_FILE
 
 
 def site_dir(kb: "KnowledgeBase") -> Path:
@@ -474,17 +474,14 @@ def build(kb: "KnowledgeBase", out: Path | None = None, offline: bool = False) -
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
 
-    from kb import mkdocs_hooks
-
     target = (out or site_dir(kb)).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     kb.searcher()  # similar case studies need a fresh index; refresh it before the build
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    mkdocs_hooks.use(kb)
-    previous = os.environ.get("KB_SITE_OFFLINE")
-    os.environ["KB_SITE_OFFLINE"] = "true" if offline else "false"
     try:
         config = load_config(str(config_file(kb)), site_dir=str(tmp), strict=True)
+        config.plugins["kb"].use(kb)  # type: ignore[attr-defined]
+        config.plugins["material/offline"].config.enabled = offline  # type: ignore[attr-defined]
         mkdocs_build(config)
     except (Abort, MkDocsException) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -492,12 +489,6 @@ def build(kb: "KnowledgeBase", out: Path | None = None, offline: bool = False) -
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    finally:
-        mkdocs_hooks.use(None)
-        if previous is None:
-            os.environ.pop("KB_SITE_OFFLINE", None)
-        else:
-            os.environ["KB_SITE_OFFLINE"] = previous
     old = target.with_name(f".{target.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():

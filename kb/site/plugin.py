@@ -1,43 +1,67 @@
-"""MkDocs hook: adds the pages generated from the content to the build.
+"""The MkDocs plugin that adds the pages generated from the content to the build.
 
-Named in mkdocs.yml (``hooks:``). ``kb site build`` hands over its KnowledgeBase with
-:func:`use`; a plain ``mkdocs build`` opens one from ``KB_CONTENT`` or ``./content``.
+Named ``kb`` in mkdocs.yml's ``plugins`` (registered as an entry point in pyproject.toml).
+``kb site build`` hands its KnowledgeBase to this instance with :meth:`KbPlugin.use`
+before building; a plain ``mkdocs build`` opens the content named by the
+``content_dir`` option (relative to mkdocs.yml). State lives on the instance, never in module globals
+or environment variables.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import posixpath
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from kb.core import KnowledgeBase
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
+from mkdocs.plugins import BasePlugin
 
-_kb: KnowledgeBase | None = None
-
-
-def use(kb: KnowledgeBase | None) -> None:
-    global _kb
-    _kb = kb
-
-
-def on_files(files: Any, config: Any) -> Any:
-    from mkdocs.structure.files import File
-
-    from kb.site import pages
-
-    kb = _kb or KnowledgeBase.open()
-    for path, markdown in pages(kb).items():
-        files.append(File.generated(config, path, content=markdown))
-    return files
-
+if TYPE_CHECKING:
+    from kb.core import KnowledgeBase
 
 # Material's offline plugin loads the iframe-worker shim from unpkg.com; this machine (and a
 # site opened from a shared drive) may have no internet, so point it at our vendored copy.
 SHIM = "https://unpkg.com/iframe-worker/shim"
 
 
-def on_post_page(output: str, page: Any, config: Any) -> str:
-    if SHIM not in output:
-        return output
-    import posixpath
+class KbPluginConfig(Config):
+    # For a plain `mkdocs build`, relative to mkdocs.yml. (Not `data`: Config keeps its
+    # own values in an attribute of that name.)
+    content_dir = config_options.Type(str, default="content")
+    data_dir = config_options.Optional(config_options.Type(str))
 
-    depth = posixpath.dirname(page.file.dest_uri).count("/") + (1 if posixpath.dirname(page.file.dest_uri) else 0)
-    return output.replace(SHIM, "../" * depth + "javascripts/iframe-worker-shim.js")
+
+class KbPlugin(BasePlugin[KbPluginConfig]):
+    def __init__(self) -> None:
+        self.kb: KnowledgeBase | None = None
+
+    def use(self, kb: KnowledgeBase) -> None:
+        """Build from this knowledge base rather than from the ``content`` option."""
+        self.kb = kb
+
+    def on_config(self, config: Any) -> Any:
+        if self.kb is None:
+            from kb.core import KnowledgeBase
+
+            base = Path(config.config_file_path).parent
+            data = base / self.config.data_dir if self.config.data_dir else None
+            self.kb = KnowledgeBase.open(base / self.config.content_dir, data)
+        return config
+
+    def on_files(self, files: Any, config: Any) -> Any:
+        from mkdocs.structure.files import File
+
+        from kb.site.builder import pages
+
+        assert self.kb is not None  # set in on_config
+        for path, markdown in pages(self.kb).items():
+            files.append(File.generated(config, path, content=markdown))
+        return files
+
+    def on_post_page(self, output: str, page: Any, config: Any) -> str:
+        if SHIM not in output:
+            return output
+        folder = posixpath.dirname(page.file.dest_uri)
+        depth = folder.count("/") + (1 if folder else 0)
+        return output.replace(SHIM, "../" * depth + "javascripts/iframe-worker-shim.js")
