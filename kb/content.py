@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 
 from kb import documents
+from kb.documents import Located
 from kb.entry_types import FOLDERS, TYPE_OF_FOLDER
 from kb.errors import ContentInvalid, ContentNotFound, Problem, did_you_mean
 from kb.models import (
@@ -52,9 +53,6 @@ class Content:
                     self._links.setdefault(target, []).append(entry)
         return self._links.get(entry_id, [])
 
-    def of_type(self, entry_type: str | None) -> list[EntryBase]:
-        return [e for e in self.entries.values() if entry_type in (None, "all", e.type)]
-
     def published(self) -> list[EntryBase]:
         """Entries readers see: drafts stay out of lists, search and the site."""
         return [e for e in self.entries.values() if e.status != "draft"]
@@ -68,14 +66,6 @@ class Content:
                 return term.name
         entry = self.entries.get(term_id)
         return entry.title if entry else term_id
-
-    def fingerprint(self) -> str:
-        """Hash of all entries, to tell whether anything built from them is stale."""
-        digest = hashlib.sha256()
-        for entry_id in sorted(self.entries):
-            digest.update(entry_hash(self.entries[entry_id]).encode())
-        digest.update(self.taxonomy.model_dump_json().encode())
-        return digest.hexdigest()
 
 
 def entry_hash(entry: BaseModel) -> str:
@@ -214,7 +204,7 @@ def load_content(root: Path) -> tuple[Content, list[Problem]]:
     documents = {d.id: d for d in sources.documents} if sources else {}
     content = Content(root=root, taxonomy=taxonomy, documents=documents)
 
-    locations: dict[str, tuple[str, documents.Located]] = {}
+    locations: dict[str, tuple[str, Located]] = {}
     broken: set[str] = set()  # files that failed: links to them are not reported again
     for path in _entry_files(root, problems):
         shown = _display(path)
@@ -306,7 +296,7 @@ def reference_problems(
                 pos = at((field_name, i))
                 what = f"{target} term" if target in content.taxonomy.vocabularies() else f"{target} entry"
                 problems.append(Problem(shown, pos.line, pos.column, f"field '{field_name}': unknown {what} '{ref}'{did_you_mean(ref, choices)}", f"{field_name}.{i}"))
-    cited = [(("sources", i, "document"), s.document) for i, s in enumerate(entry.sources)]
+    cited: list[tuple[tuple[str | int, ...], str]] = [(("sources", i, "document"), s.document) for i, s in enumerate(entry.sources)]
     cited += [(("metrics", i, "source", "document"), m.source.document) for i, m in enumerate(getattr(entry, "metrics", [])) if m.source]
     cited += [(("caveats", i, "source", "document"), c.source.document) for i, c in enumerate(entry.caveats) if c.source]
     cited += [
@@ -361,8 +351,3 @@ def one_sided_links(content: Content) -> list[OneSidedLink]:
                     if target is not None and target.type == entry_type and entry.id not in target.case_studies:  # type: ignore[attr-defined]
                         found.append(OneSidedLink(entry.id, field_name, target_id, "case_studies"))
     return sorted(found, key=lambda link: (link.target, link.named_by))
-
-
-def entry_json(entry: EntryBase) -> dict[str, Any]:
-    """The stable JSON form of a whole entry."""
-    return json.loads(entry.model_dump_json())

@@ -75,7 +75,7 @@ class KnowledgeBase:
         self.data_dir = data_dir
         self.model = model or os.environ.get("KB_MODEL") or DEFAULT_MODEL
         self._content: Content | None = None
-        self._searcher: Any = None
+        self._searcher: Searcher | None = None
 
     @classmethod
     def open(cls, content_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None, model: str | None = None) -> "KnowledgeBase":
@@ -247,7 +247,6 @@ class KnowledgeBase:
         return searcher.similar(entry_id, k, entry_type)
 
 
-FILTER_FIELDS = ("theme", "enabler", "barrier", "kind")
 
 
 def default_data_dir(content_root: Path) -> Path:

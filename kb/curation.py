@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import yaml
 
@@ -181,7 +181,7 @@ def _annotated(info: Any) -> Any:
     return Annotated[(info.annotation, *info.metadata)]  # type: ignore[valid-type]
 
 
-def error_message(error: dict[str, Any]) -> str:
+def error_message(error: Mapping[str, Any]) -> str:
     """One pydantic error as a person reads it (the same wording as `kb validate`)."""
     from kb.errors import did_you_mean
 

@@ -19,12 +19,15 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 # libyaml's parser when PyYAML has it (as its wheels do): the same events, much faster.
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    _Loader = yaml.SafeLoader
+else:
+    _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Loc = tuple[int | str, ...]
 
@@ -184,7 +187,7 @@ class _Constructor(_Loader):
     def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
         return self._located(yaml.constructor.SafeConstructor.construct_yaml_int, node)
 
-    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         return self._located(yaml.constructor.SafeConstructor.construct_yaml_timestamp, node)
 
 
@@ -199,12 +202,12 @@ def _scan(text: str, limits: Limits) -> None:
     depth = nodes = 0
     try:
         while loader.check_event():
-            event = loader.get_event()
+            event = loader.get_event()  # type: ignore[no-untyped-call]
             where = _pos(event.start_mark)
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise DocumentError("anchors and aliases (&name, *name) are not allowed: write each value out", where)
             if getattr(event, "tag", None) is not None:
-                raise DocumentError(f"tags such as '{event.tag}' are not allowed: write plain values", where)  # type: ignore[attr-defined]
+                raise DocumentError(f"tags such as '{event.tag}' are not allowed: write plain values", where)
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > limits.max_depth:

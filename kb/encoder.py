@@ -15,7 +15,7 @@ import tempfile
 import threading
 import warnings
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -71,7 +71,7 @@ class SentenceTransformerEncoder:
         self.model.max_seq_length = MAX_TOKENS
         self.name = name
         dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dimensions = int(dimension())
+        self.dimensions = int(dimension() or 0)
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
@@ -84,7 +84,7 @@ class SentenceTransformerEncoder:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
         try:
-            transformer = self.model[0].auto_model.eval()
+            transformer = cast(Any, self.model[0]).auto_model.eval()
             tokens = self.model.tokenizer(["an example sentence"], return_tensors="pt")
             names = ["input_ids", "attention_mask", "token_type_ids"]
             axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"last_hidden_state": {0: "batch", 1: "tokens"}}
@@ -94,7 +94,7 @@ class SentenceTransformerEncoder:
                     super().__init__()
                     self.model = model
 
-                def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001
+                def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
                     return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
 
             with torch.no_grad(), warnings.catch_warnings():
@@ -185,4 +185,5 @@ class OnnxEncoder:
         # Mean pooling over real tokens, then L2 normalisation: what sentence-transformers does.
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+        normalised: np.ndarray = (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+        return normalised

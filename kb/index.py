@@ -214,7 +214,8 @@ def tokenize(texts: list[str]) -> Any:
 def query_tokens(text: str) -> list[str]:
     import bm25s
 
-    return bm25s.tokenize([text], stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=False)[0]
+    tokens: list[str] = bm25s.tokenize([text], stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=False)[0]
+    return tokens
 
 
 def _point_current(data_dir: Path, version: str) -> None:

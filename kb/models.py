@@ -144,6 +144,7 @@ class EntryBase(Strict):
     """Fields every entry has: identity, summary, taxonomy, sources and curation."""
 
     id: Slug = Field(description="Slug, equal to the file name without `.yaml`.")
+    type: str = Field(description="The entry type; each type's model allows only its own name.")
     title: Text = Field(description="Title as a reader would look for it.")
     summary: Text = Field(description="One to three sentences that stand on their own.", max_length=1200)
     detail: str | None = Field(None, description="Longer explanation in our own words.")
@@ -232,7 +233,7 @@ class CaseStudy(EntryBase):
     place: str | None = Field(None, description="Place or footprint, e.g. 'Isle of Wight'.")
     challenge: str | None = Field(None, description="The workforce issues faced.")
     approach: Text = Field(description="What they did.")
-    outcomes: Outcomes = Field(default_factory=Outcomes, description="Outcomes by the Quadruple Aim.")
+    outcomes: Outcomes = Field(default_factory=lambda: Outcomes(), description="Outcomes by the Quadruple Aim.")
     metrics: list[Metric] = Field(default_factory=list, description="Measured results, exactly as given.")
     roles: list[Slug] = Field(default_factory=list, description="Role ids (taxonomy) introduced or redesigned.")
     enablers: list[Slug] = Field(default_factory=list, description="Ids of enabler entries it illustrates.")

@@ -15,7 +15,7 @@ from typing import Any, get_args
 
 from kb.content import Content
 from kb.entry_types import entry_url
-from kb.models import CaseStudy, EntryBase, OrganisationKind
+from kb.models import CaseStudy, Dilemma, EntryBase, Framework, OrganisationKind
 
 MAX_PASSAGE_CHARS = 900  # ~200 tokens: stays under the model's 256-token window
 
@@ -58,9 +58,9 @@ def passages(entry: EntryBase) -> list[Passage]:
     for extra in ("mitigations",):
         if getattr(entry, extra, None):
             fields.append((extra, "; ".join(getattr(entry, extra))))
-    if getattr(entry, "items", None):
+    if isinstance(entry, Framework) and entry.items:
         fields.append(("items", "; ".join(f"{i.name}: {i.description or ''}" for i in entry.items)))
-    if getattr(entry, "question", None):
+    if isinstance(entry, Dilemma) and entry.question:
         fields.append(("question", entry.question))
     out = []
     for field, text in fields:

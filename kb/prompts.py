@@ -126,8 +126,8 @@ class Form:
         if name == "id":
             return self.checked(name, lambda: self.text("id", default=curation.slugify(data.get("title", ""))), extra=self.id_free)
         if name in REFERENCE_FIELDS:
-            choices = reference_choices(self.content, REFERENCE_FIELDS[name])
-            return self.checked(name, lambda: split_list(self.text(name, choices=choices, many=True)))
+            links = reference_choices(self.content, REFERENCE_FIELDS[name])
+            return self.checked(name, lambda: split_list(self.text(name, choices=links, many=True)))
         choices = _literal_choices(info.annotation)
         if choices and _is_list(info.annotation):
             return self.checked(name, lambda: split_list(self.text(name, choices=choices, many=True)))
@@ -172,7 +172,7 @@ class Form:
 
     def lines(self, label: str) -> list[str]:
         """One item per answer, a blank answer to finish."""
-        items = []
+        items: list[str] = []
         while answer := self.text(f"{label} #{len(items) + 1} (blank to finish)"):
             items.append(answer)
         return items

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -15,7 +16,7 @@ from kb.files import write_atomic
 from kb.models import ENTRY_MODELS, SourcesFile, Taxonomy
 
 
-def schemas() -> dict[str, dict]:
+def schemas() -> dict[str, dict[str, Any]]:
     """File name → JSON Schema, for every kind of content file."""
     models: dict[str, type[BaseModel]] = {f"{t}.schema.json": m for t, m in ENTRY_MODELS.items()}
     models["taxonomy.schema.json"] = Taxonomy

@@ -114,7 +114,8 @@ class Catalogue:
         where = self.position.get(entry.id)
         if where is None or self.hashes.get(entry.id) != entry_hash(entry):
             return None
-        return self.vectors[where]
+        vector: np.ndarray = self.vectors[where]
+        return vector
 
     def encoder(self) -> Any:
         """The ONNX query encoder exported with the index; None rather than load torch."""

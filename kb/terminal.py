@@ -65,8 +65,10 @@ def caveat_lines(entry: EntryBase, content: Content) -> str:
 def entry_panel(entry: EntryBase, content: Content) -> Panel:
     # Every value from the content is a Text (or escaped): a contributor's "[bold]" or
     # "<script>" is shown as typed, never read as rich markup.
+    from kb.models import CaseStudy  # here, not at the top: `kb find` never needs pydantic
+
     parts: list[Any] = [Text(entry.summary, style="italic"), Text("")]
-    if entry.type == "case-study":
+    if isinstance(entry, CaseStudy):
         facts = Table.grid(padding=(0, 2))
         facts.add_row("Organisation", Text(entry.organisation))
         if entry.partners:

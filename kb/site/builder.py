@@ -24,11 +24,11 @@ import yaml
 
 from kb.entry_types import ENTRY_TYPES, LABELS, URL_SEGMENTS
 from kb.errors import SiteBuildFailed
+from kb.models import Caveat, CaseStudy, EntryBase, Metric
 
 if TYPE_CHECKING:
     from kb.content import Content
     from kb.core import KnowledgeBase
-    from kb.models import Caveat, CaseStudy, EntryBase, Metric
 
 AIMS = [
     ("population_health", "population-health", "Population health"),
@@ -96,7 +96,7 @@ class SiteBuilder:
         self.content: Content = kb.content
         self.entries = sorted(self.content.published(), key=lambda e: e.title.lower())
         self.by_id = {e.id: e for e in self.entries}
-        self.case_studies: list[CaseStudy] = [e for e in self.entries if e.type == "case-study"]  # type: ignore[misc]
+        self.case_studies: list[CaseStudy] = [e for e in self.entries if isinstance(e, CaseStudy)]
         self.similar = similar
         self.pages: dict[str, str] = {}
 
@@ -165,7 +165,7 @@ class SiteBuilder:
         page = f"{URL_SEGMENTS[entry_type]}/index.md"
         out = [front_matter(LABELS[entry_type]), f"# {LABELS[entry_type]}\n\n"]
         for e in (e for e in self.entries if e.type == entry_type):
-            who = f" — {md(e.organisation)}" if getattr(e, "organisation", None) else ""
+            who = f" — {md(e.organisation)}" if isinstance(e, CaseStudy) else ""
             out.append(f"- {link(page, entry_page(e.type, e.id), e.title)}{who}  \n  {md(e.summary)}\n")
         self.pages[page] = "".join(out) + "\n"
 
@@ -481,7 +481,7 @@ def build(kb: "KnowledgeBase", out: Path | None = None, offline: bool = False) -
     try:
         config = load_config(str(config_file(kb)), site_dir=str(tmp), strict=True)
         config.plugins["kb"].use(kb)  # type: ignore[attr-defined]
-        config.plugins["material/offline"].config.enabled = offline  # type: ignore[attr-defined]
+        config.plugins["material/offline"].config.enabled = offline
         mkdocs_build(config)
     except (Abort, MkDocsException) as exc:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -25,14 +25,14 @@ if TYPE_CHECKING:
 SHIM = "https://unpkg.com/iframe-worker/shim"
 
 
-class KbPluginConfig(Config):
+class KbPluginConfig(Config):  # type: ignore[no-untyped-call]
     # For a plain `mkdocs build`, relative to mkdocs.yml. (Not `data`: Config keeps its
     # own values in an attribute of that name.)
     content_dir = config_options.Type(str, default="content")
     data_dir = config_options.Optional(config_options.Type(str))
 
 
-class KbPlugin(BasePlugin[KbPluginConfig]):
+class KbPlugin(BasePlugin[KbPluginConfig]):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
         self.kb: KnowledgeBase | None = None
 
