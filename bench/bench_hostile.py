@@ -22,7 +22,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import KB  # noqa: E402
-from kb import tokens  # noqa: E402
+from kb.curation import tokens  # noqa: E402
 from kb.core import KnowledgeBase  # noqa: E402
 from tests.conftest import env_with, write_content  # noqa: E402
 from tests.helpers import kb_serve, rss_mb  # noqa: E402

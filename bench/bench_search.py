@@ -117,9 +117,9 @@ class RandomUnitVectors:
 
 
 def scale(sizes: list[int], runs: int) -> None:
-    from kb import index
+    from kb.search import index
     from kb.core import KnowledgeBase
-    from kb.search import Searcher
+    from kb.search.searcher import Searcher
 
     real_onnx = index.onnx_dir(ROOT / ".kb", "all-MiniLM-L6-v2")
     for n in sizes:

@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kb.core import KnowledgeBase  # noqa: E402
-from kb.similarity import SIMILAR_THRESHOLD, Catalogue, entry_vector  # noqa: E402
+from kb.search.similarity import SIMILAR_THRESHOLD, Catalogue, entry_vector  # noqa: E402
 
 TEXT_FIELDS = ("summary", "detail", "challenge", "approach", "quote", "question")
 SYNONYMS = {"staff": "workers", "team": "group", "teams": "groups", "patients": "people", "care": "support", "GP": "family doctor",

@@ -21,7 +21,7 @@ from rich.text import Text
 from kb import terminal
 from kb.core import KnowledgeBase, check_type, summary_json
 from kb.errors import ContentInvalid, KbError, UnknownValue
-from kb.search import MODES
+from kb.search.searcher import MODES
 
 app = typer.Typer(help="kb: lessons on redesigning health and care teams, searchable and citable.", no_args_is_help=True, add_completion=False)
 out = Console()
@@ -203,7 +203,7 @@ def eval_(
     """Measure search quality: hit@1/3/5, MRR and nDCG@5 for bm25, dense and hybrid."""
     from dataclasses import asdict
 
-    from kb.evaluate import EvalFileError
+    from kb.search.evaluate import EvalFileError
 
     kb = open_kb(content, data)
     try:
@@ -340,7 +340,7 @@ def new(
 
     The file is a proposal (status: draft, hidden from lists, search and the site) until a
     reviewer publishes it. An existing entry is never overwritten."""
-    from kb import curation
+    from kb.curation import submissions as curation
 
     check_type(entry_type, allow_all=False)
     kb = open_kb(content, data)
@@ -376,7 +376,7 @@ def token_create(
     data: Optional[Path] = DataOpt,
 ) -> None:
     """Create a token; it is printed once, as the last line, and only its hash is kept."""
-    from kb import tokens
+    from kb.curation import tokens
 
     kb = open_kb(content, data)
     token = tokens.create(kb.data_dir, name)
@@ -388,7 +388,7 @@ def token_create(
 @friendly
 def token_list(as_json: bool = JsonOpt, content: Optional[Path] = ContentOpt, data: Optional[Path] = DataOpt) -> None:
     """Names, when created and whether revoked; never the tokens."""
-    from kb import tokens
+    from kb.curation import tokens
 
     records = [r.public() for r in tokens.load(open_kb(content, data).data_dir)]
     if as_json:
@@ -401,7 +401,7 @@ def token_list(as_json: bool = JsonOpt, content: Optional[Path] = ContentOpt, da
 @friendly
 def token_revoke(name: str = typer.Argument(..., metavar="NAME"), content: Optional[Path] = ContentOpt, data: Optional[Path] = DataOpt) -> None:
     """Stop a token working, at once (the server reads the list on every submission)."""
-    from kb import tokens
+    from kb.curation import tokens
 
     record = tokens.revoke(open_kb(content, data).data_dir, name)
     err.print(f"[green]revoked[/] {escape(record.name)} ({record.revoked})")
@@ -415,7 +415,7 @@ def submit(
     token: str = typer.Option("", "--token", envvar="KB_TOKEN", help="Your submission token (or $KB_TOKEN, which keeps it out of shell history)."),
 ) -> None:
     """Send an entry to a kb server for review."""
-    from kb import curation
+    from kb.curation import submissions as curation
 
     receipt = curation.submit_file(file, api, token)
     for similar in receipt.get("similar", []):
@@ -429,7 +429,7 @@ app.add_typer(review_app, name="review")
 
 
 def open_store(content: Optional[Path], data: Optional[Path] = None) -> tuple[KnowledgeBase, Any]:
-    from kb.curation import SubmissionStore
+    from kb.curation.submissions import SubmissionStore
 
     kb = open_kb(content, data)
     return kb, SubmissionStore.for_content(kb.root)
@@ -451,7 +451,7 @@ def review_list(as_json: bool = JsonOpt, content: Optional[Path] = ContentOpt) -
 @friendly
 def review_show(entry_id: str = typer.Argument(..., metavar="ID"), content: Optional[Path] = ContentOpt) -> None:
     """A submission in full, and a diff against any entry with the same title."""
-    from kb import curation
+    from kb.curation import submissions as curation
 
     kb, store = open_store(content)
     seen = curation.review(kb, store, entry_id)
@@ -483,7 +483,7 @@ def review_approve(
     data: Optional[Path] = DataOpt,
 ) -> None:
     """Publish a submission: into content/ with status, reviewer and dates; index refreshed."""
-    from kb import curation
+    from kb.curation import submissions as curation
 
     kb, store = open_store(content, data)
     done = curation.approve(kb, store, entry_id, reviewer or default_reviewer())
@@ -505,7 +505,7 @@ def review_reject(
     content: Optional[Path] = ContentOpt,
 ) -> None:
     """Turn a submission down; it is kept, with the reason, under submissions/rejected/."""
-    from kb import curation
+    from kb.curation import submissions as curation
 
     _, store = open_store(content)
     record = curation.reject(store, entry_id, reason, reviewer or default_reviewer())

@@ -11,17 +11,17 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from kb import index
-from kb.encoder import DEFAULT_MODEL
+from kb.search import index
+from kb.search.encoder import DEFAULT_MODEL
 from kb.entry_types import ENTRY_TYPES, entry_url
 from kb.errors import ContentInvalid, ContentNotFound, IndexMissing, Problem, UnknownEntry, UnknownValue
-from kb.search import Result, check_query
+from kb.search.searcher import Result, check_query
 
 if TYPE_CHECKING:  # content and models cost ~0.2 s to import: the query path skips them
     from kb.content import Content
     from kb.models import EntryBase
-    from kb.search import Searcher
-    from kb.similarity import SimilarPair
+    from kb.search.searcher import Searcher
+    from kb.search.similarity import SimilarPair
 
 
 STATUS_NOTICES = {
@@ -112,7 +112,7 @@ class KnowledgeBase:
         is advisory: it uses the index if there is one (never builds it, never needs torch)
         and nothing it meets can turn into a problem."""
         from kb.content import load_content, one_sided_links
-        from kb.similarity import similar_pairs
+        from kb.search.similarity import similar_pairs
 
         root = find_content_dir(content_dir)
         content, problems = load_content(root)
@@ -127,7 +127,7 @@ class KnowledgeBase:
 
     def entries(self, entry_type: str | None = None, **filters: str | None) -> list[EntryBase]:
         """Published entries, optionally of one type and matching taxonomy filters."""
-        from kb.passages import facets
+        from kb.search.passages import facets
 
         check_type(entry_type)
         chosen = [e for e in self.content.published() if entry_type in (None, "all", e.type)]
@@ -145,7 +145,7 @@ class KnowledgeBase:
         return entry
 
     def filter_choices(self, name: str) -> list[str]:
-        from kb.passages import filter_vocabulary
+        from kb.search.passages import filter_vocabulary
 
         return filter_vocabulary(self.content)[name]
 
@@ -161,7 +161,7 @@ class KnowledgeBase:
         return index.freshness(self.data_dir, self.root)
 
     def build_index(self, progress: index.Progress | None = None, force: bool = False) -> index.BuildReport:
-        from kb.encoder import SentenceTransformerEncoder
+        from kb.search.encoder import SentenceTransformerEncoder
 
         report = index.build(self.content, self.data_dir, lambda: SentenceTransformerEncoder(self.model), self.model, progress, force)
         self._searcher = None
@@ -184,7 +184,7 @@ class KnowledgeBase:
         return self._searcher
 
     def _load_searcher(self) -> Searcher:
-        from kb.search import Searcher
+        from kb.search.searcher import Searcher
 
         version = index.current_dir(self.data_dir)
         if version is None:
@@ -193,7 +193,7 @@ class KnowledgeBase:
         return Searcher(version, self._query_encoder(manifest))
 
     def _query_encoder(self, manifest: dict[str, Any]) -> Any:
-        from kb.encoder import OnnxEncoder, SentenceTransformerEncoder
+        from kb.search.encoder import OnnxEncoder, SentenceTransformerEncoder
 
         onnx = self.data_dir / manifest["onnx"]
         if (onnx / "model.onnx").exists():
@@ -228,8 +228,8 @@ class KnowledgeBase:
 
     def evaluate(self, query_file: Path, variants: bool = False, progress: index.Progress | None = None, notice: Callable[[str], None] | None = None) -> dict[str, Any]:
         """Search quality per mode (and per design alternative) on a graded query file."""
-        from kb import evaluate
-        from kb.passages import passages
+        from kb.search import evaluate
+        from kb.search.passages import passages
 
         searcher = self.searcher(progress, notice)
         queries = evaluate.load_queries(query_file, set(searcher.position))

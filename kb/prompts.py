@@ -1,7 +1,7 @@
 """`kb new`, interactively: one question per field, each answer checked as it is given.
 
 Only the asking lives here; what counts as a valid answer comes from the content model
-(:func:`kb.curation.field_problems`). Taxonomy terms and linked entries are listed with
+(:func:`kb.curation.submissions.field_problems`). Taxonomy terms and linked entries are listed with
 each question and complete with Tab in a terminal.
 """
 
@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.prompt import Confirm, Prompt
 from rich.text import Text
 
-from kb import curation
+from kb.curation import submissions as curation
 from kb.errors import KbError
 
 if typing.TYPE_CHECKING:

@@ -205,7 +205,7 @@ def fresh_mini(built_mini: tuple[Path, Path], tmp_path: Path, monkeypatch: pytes
 def _restamp(content: Path, data: Path) -> None:
     import json
 
-    from kb import index
+    from kb.search import index
 
     version = index.current_dir(data)
     manifest = json.loads((version / "manifest.json").read_text())

@@ -6,9 +6,9 @@ import asyncio
 
 import numpy as np
 
-from kb import index
+from kb.search import index
 from kb.batching import QueryBatcher
-from kb.encoder import OnnxEncoder
+from kb.search.encoder import OnnxEncoder
 
 
 class Counting:

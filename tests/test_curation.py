@@ -25,7 +25,9 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
-from kb import curation, terminal, tokens
+from kb import terminal
+from kb.curation import submissions as curation
+from kb.curation import tokens
 from kb.api import create_app
 from kb.cli import app as cli
 from kb.core import KnowledgeBase
@@ -353,7 +355,7 @@ def test_a_writer_killed_midway_leaves_no_partial_entry(project, tmp_path: Path)
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from kb import curation\n"
+        "from kb.curation import submissions as curation\n"
         "os.link = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
         f"curation.write_new(Path({str(target)!r}), 'id: killed\\n' * 1000)\n"
     )

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kb.cli import app
-from kb.evaluate import EvalFileError, Scores, load_queries, ndcg
+from kb.search.evaluate import EvalFileError, Scores, load_queries, ndcg
 
 
 def test_metrics_on_a_known_ranking() -> None:

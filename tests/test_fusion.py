@@ -1,6 +1,6 @@
 """Fusion of dense and sparse rankings, alone."""
 
-from kb import fusion
+from kb.search import fusion
 
 
 def test_rrf_rewards_agreement_and_ignores_magnitudes() -> None:

@@ -27,7 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from kb import curation, documents, files, tokens
+from kb import documents, files
+from kb.curation import submissions as curation
+from kb.curation import tokens
 from kb.cli import app as cli
 from kb.core import KnowledgeBase
 from tests.conftest import KB, ROOT, case_study, env_with

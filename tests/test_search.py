@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from kb import index
+from kb.search import index
 from kb.cli import app
 from kb.core import KnowledgeBase
 from kb.errors import QueryError, UnknownValue
@@ -23,7 +23,7 @@ runner = CliRunner()
 
 
 def test_onnx_encoder_agrees_with_sentence_transformers(built_mini) -> None:
-    from kb.encoder import OnnxEncoder, SentenceTransformerEncoder
+    from kb.search.encoder import OnnxEncoder, SentenceTransformerEncoder
 
     _, data = built_mini
     texts = ["frailty workforce", "dementia training for care home staff " * 60, "a"]

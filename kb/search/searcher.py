@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from kb import fusion
+from kb.search import fusion
 from kb.errors import QueryError
-from kb.index import query_tokens, stemmer
+from kb.search.index import query_tokens, stemmer
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")

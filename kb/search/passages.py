@@ -73,7 +73,7 @@ def passage_input(entry: EntryBase, passage: Passage) -> str:
     """What the encoder sees. Only the summary carries the title: prefixed to every
     passage, the title dominated short passages and dense MRR fell from 0.815 to 0.783
     (hybrid from 0.946 to 0.917) on tests/eval/queries.yaml. Changing this means bumping
-    ``kb.index.PASSAGE_FORMAT`` so stored vectors are re-embedded."""
+    ``kb.search.index.PASSAGE_FORMAT`` so stored vectors are re-embedded."""
     return f"{entry.title}. {passage.text}" if passage.field == "summary" else passage.text
 
 

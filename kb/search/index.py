@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from kb.encoder import DEFAULT_MODEL, Encoder
+from kb.search.encoder import DEFAULT_MODEL, Encoder
 from kb.files import write_atomic
 from kb.errors import IndexMissing, WriteFailed  # noqa: F401  (IndexMissing re-exported for callers)
 
@@ -109,7 +109,7 @@ def build(
     import faiss
 
     from kb.content import entry_hash
-    from kb.passages import Passage, bm25_text, filter_vocabulary, passage_input, passages, record
+    from kb.search.passages import Passage, bm25_text, filter_vocabulary, passage_input, passages, record
 
     started = time.perf_counter()
     data_dir.mkdir(parents=True, exist_ok=True)

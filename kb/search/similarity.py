@@ -57,7 +57,7 @@ _EMBEDDED_MAX = 2000
 def entry_vector(entry: EntryBase, encoder: Any) -> np.ndarray:
     """Embed an entry the way the index does and return its normalised centre."""
     from kb.content import entry_hash
-    from kb.passages import passage_input, passages
+    from kb.search.passages import passage_input, passages
 
     key = (str(getattr(encoder, "name", type(encoder).__name__)), entry_hash(entry))
     with _ENCODING:
@@ -95,7 +95,7 @@ class Catalogue:
 
     @classmethod
     def load(cls, data_dir: Path) -> "Catalogue | None":
-        from kb import index
+        from kb.search import index
 
         version = index.current_dir(data_dir)
         if version is None:
@@ -119,7 +119,7 @@ class Catalogue:
 
     def encoder(self) -> Any:
         """The ONNX query encoder exported with the index; None rather than load torch."""
-        from kb.encoder import OnnxEncoder
+        from kb.search.encoder import OnnxEncoder
 
         return OnnxEncoder(self.onnx) if (self.onnx / "model.onnx").exists() else None
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from kb.content import Content
     from kb.core import KnowledgeBase
     from kb.models import EntryBase
-    from kb.similarity import SimilarEntry
+    from kb.search.similarity import SimilarEntry
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # kb.models.SLUG, without importing pydantic
 MAX_ID = 80
@@ -262,7 +262,7 @@ def look_for_similar(kb: KnowledgeBase, entry: EntryBase, encoder: Any = None, c
 
     Advisory: it helps a reviewer and never gates, so whatever goes wrong here (no index,
     a damaged one, no encoder) becomes a note and the entry is still written or stored."""
-    from kb.similarity import similar_to
+    from kb.search.similarity import similar_to
 
     try:
         return similar_to(entry, content or kb.content, kb.data_dir, encoder)
@@ -410,7 +410,7 @@ class LiveContent:
     validates, so a half-edited file cannot stop submissions."""
 
     def __init__(self, kb: KnowledgeBase):
-        from kb.index import content_signature
+        from kb.search.index import content_signature
 
         self.root = kb.root
         self._signature = content_signature(kb.root)
@@ -419,7 +419,7 @@ class LiveContent:
 
     def get(self) -> Content:
         from kb.content import load_content
-        from kb.index import content_signature
+        from kb.search.index import content_signature
 
         with self._lock:
             signature = content_signature(self.root)

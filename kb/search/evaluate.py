@@ -3,7 +3,7 @@
 ``evaluate`` scores the three shipped modes side by side. ``design_variants`` also
 scores the alternatives the design was chosen over (one vector per entry, unstemmed
 BM25, reciprocal rank fusion with k=60 and k=10, other fusion weights), so the choices
-in ``kb.search.FUSION`` and ``kb.passages`` can be re-checked whenever content changes.
+in ``kb.search.searcher.FUSION`` and ``kb.search.passages`` can be re-checked whenever content changes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 from kb import documents
 
-from kb.search import Searcher
+from kb.search.searcher import Searcher
 
 K = 5
 
