@@ -136,6 +136,15 @@ MINI_ENTRIES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the caller's KB_* variables: each passes its paths explicitly, so a
+    stray KB_CONTENT can neither hide a bug (a path ignored) nor make a test pass."""
+    for name in [n for n in os.environ if n.startswith("KB_") and n != "KB_SOURCES"]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # nothing is ever fetched from a model hub
+
+
 def write_content(root: Path) -> Path:
     """Write the small content folder under ``root/content`` and return it."""
     content = root / "content"

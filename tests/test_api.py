@@ -133,7 +133,9 @@ def test_schemathesis_finds_no_server_errors(api) -> None:
         except AssertionError as exc:
             failures.append(str(exc))
     assert not failures, failures[:3]
-    assert len(calls) >= 50 and 200 in calls and 422 in calls  # it really exercised the API
+    # It really exercised the API. (Never a 422: the spec declares every value the filters
+    # and ids take, so requests made from it are valid; 401: a submission without a token.)
+    assert len(calls) >= 50 and 200 in calls and 401 in calls
 
 
 def schemathesis_strategy(op):

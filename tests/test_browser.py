@@ -29,7 +29,7 @@ def server(real_index: Path, tmp_path_factory: pytest.TempPathFactory):
     project = tmp_path_factory.mktemp("served")
     shutil.copytree(REAL_CONTENT, project / "content")
     port = free_port()
-    proc = subprocess.Popen([KB, "serve", "--port", str(port)], cwd=project, env=env_with(KB_CONTENT=str(project / "content"), KB_DATA=str(real_index)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([KB, "serve", "--port", str(port), "--content", str(project / "content"), "--data", str(real_index)], cwd=project, env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 300
     while True:
@@ -119,9 +119,13 @@ def test_finder_page_returns_results_from_kb_serve(server, page) -> None:
     page.wait_for_url("**/case-studies/nottingham-city-dementia-outreach/")
 
 
+def build_offline(project: Path, out: Path) -> None:
+    subprocess.run([KB, "site", "build", "--offline", "--out", str(out), "--content", str(project / "content")], cwd=project, env=env_with(), check=True, capture_output=True, timeout=600)
+
+
 def test_finder_without_the_api_says_so(server, page, tmp_path: Path) -> None:
     base, project = server
-    subprocess.run([KB, "site", "build", "--offline", "--out", str(tmp_path / "offline")], cwd=project, env=env_with(KB_CONTENT=str(project / "content")), check=True, capture_output=True, timeout=600)
+    build_offline(project, tmp_path / "offline")
     page.goto((tmp_path / "offline" / "finder.html").as_uri())
     page.locator("#kb-finder-query").fill("frailty")
     page.keyboard.press("Enter")
@@ -133,7 +137,7 @@ def test_finder_without_the_api_says_so(server, page, tmp_path: Path) -> None:
 
 def test_offline_site_search_works_from_disk(server, page, tmp_path: Path) -> None:
     _, project = server
-    subprocess.run([KB, "site", "build", "--offline", "--out", str(tmp_path / "offline")], cwd=project, env=env_with(KB_CONTENT=str(project / "content")), check=True, capture_output=True, timeout=600)
+    build_offline(project, tmp_path / "offline")
     page.goto((tmp_path / "offline" / "index.html").as_uri())
     page.wait_for_load_state("load")
     page.locator("input.md-search__input").wait_for(state="visible")  # shown once search is ready

@@ -15,7 +15,7 @@ runner = CliRunner()
 
 
 def test_validate_clean(mini_content: Path) -> None:
-    result = runner.invoke(app, ["validate"])
+    result = runner.invoke(app, ["validate", "--content", str(mini_content)])
     assert result.exit_code == 0, result.output
     assert "7 entries valid" in result.output
 
@@ -30,7 +30,7 @@ def test_validate_reports_located_problems_and_exits_1(mini_content: Path) -> No
 
 
 def test_list_json_is_stable(mini_content: Path) -> None:
-    result = runner.invoke(app, ["list", "--type", "case-study", "--json"])
+    result = runner.invoke(app, ["list", "--type", "case-study", "--json", "--content", str(mini_content)])
     assert result.exit_code == 0
     items = json.loads(result.stdout)
     assert [i["id"] for i in items] == ["dementia-outreach", "frailty-planning", "rural-telemedicine", "navigators"]
@@ -45,25 +45,25 @@ def test_list_json_is_stable(mini_content: Path) -> None:
 
 
 def test_list_table_for_people(mini_content: Path) -> None:
-    result = runner.invoke(app, ["list"])
+    result = runner.invoke(app, ["list", "--content", str(mini_content)])
     assert result.exit_code == 0
     assert "rural-telemedicine" in result.stdout and "Island Partnership" in result.stdout and "7 entries" in result.stdout
 
 
 def test_unknown_type_and_id_exit_2(mini_content: Path) -> None:
-    result = runner.invoke(app, ["list", "--type", "case-studdy"])
+    result = runner.invoke(app, ["list", "--type", "case-studdy", "--content", str(mini_content)])
     assert result.exit_code == 2
     assert "unknown type 'case-studdy' (did you mean 'case-study'?)" in result.output
-    result = runner.invoke(app, ["show", "navigatorz"])
+    result = runner.invoke(app, ["show", "navigatorz", "--content", str(mini_content)])
     assert result.exit_code == 2
     assert "no entry with id 'navigatorz' (did you mean 'navigators'?)" in result.output
 
 
 def test_show_panel_and_json(mini_content: Path) -> None:
-    result = runner.invoke(app, ["show", "dementia-outreach"])
+    result = runner.invoke(app, ["show", "dementia-outreach", "--content", str(mini_content)])
     assert result.exit_code == 0
     assert "Population health" in result.stdout and "not reported" in result.stdout and "12 homes" in result.stdout
-    data = json.loads(runner.invoke(app, ["show", "dementia-outreach", "--json"]).stdout)
+    data = json.loads(runner.invoke(app, ["show", "dementia-outreach", "--json", "--content", str(mini_content)]).stdout)
     assert data["metrics"][0]["as_reported"] == "12 homes"
     assert data["url"] == "case-studies/dementia-outreach/"
 
@@ -84,17 +84,16 @@ def hedge_and_caveat(content: Path) -> None:
 
 def test_show_gives_the_qualifier_and_every_caveat(mini_content: Path) -> None:
     hedge_and_caveat(mini_content)
-    result = runner.invoke(app, ["show", "dementia-outreach"], env={"COLUMNS": "240"})
+    result = runner.invoke(app, ["show", "dementia-outreach", "--content", str(mini_content)], env={"COLUMNS": "240"})
     assert result.exit_code == 0, result.output
     for text in ("almost 12", "Counted by the team itself.", "A pilot in one city.", "Too early to judge. (p1)"):
         assert text in result.stdout, text
-    data = json.loads(runner.invoke(app, ["show", "dementia-outreach", "--json"]).stdout)
+    data = json.loads(runner.invoke(app, ["show", "dementia-outreach", "--json", "--content", str(mini_content)]).stdout)
     assert data["metrics"][0]["qualifier"] == "almost" and data["caveats"] == [{"text": "A pilot in one city.", "source": None}]
 
 
 def test_missing_content_folder_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.delenv("KB_CONTENT", raising=False)
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # no ./content here, and no KB_CONTENT (see conftest)
     result = runner.invoke(app, ["list"])
     assert result.exit_code == 2
     assert "no content folder" in result.output
@@ -107,8 +106,7 @@ def test_schema_writes_files(tmp_path: Path) -> None:
 
 
 def test_real_process_finds_content_in_the_current_directory(mini_content: Path) -> None:
-    env = env_with()
-    env.pop("KB_CONTENT")
+    env = env_with()  # without KB_* (see conftest): ./content is found from the folder
     proc = subprocess.run([KB, "list", "--json"], cwd=mini_content.parent, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)) == 7
@@ -117,6 +115,6 @@ def test_real_process_finds_content_in_the_current_directory(mini_content: Path)
 
 
 def test_markup_in_user_input_is_printed_as_text(mini_content: Path) -> None:
-    result = runner.invoke(app, ["show", "[/x]"])
+    result = runner.invoke(app, ["show", "[/x]", "--content", str(mini_content)])
     assert result.exit_code == 2
     assert "no entry with id '[/x]'" in result.output and "Traceback" not in result.output

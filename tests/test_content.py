@@ -188,7 +188,7 @@ def test_real_content_counts_sources_and_themes(real_content: Path) -> None:
 
     from kb.cli import app
 
-    counts = {t: len(json.loads(CliRunner().invoke(app, ["list", "--type", t, "--json"]).stdout)) for t in ("case-study", "top-tip", "enabler", "barrier", "mdt-characteristic", "dilemma")}
+    counts = {t: len(json.loads(CliRunner().invoke(app, ["list", "--type", t, "--json", "--content", str(real_content)]).stdout)) for t in ("case-study", "top-tip", "enabler", "barrier", "mdt-characteristic", "dilemma")}
     assert counts["case-study"] >= 30 and counts["top-tip"] >= 15 and counts["enabler"] >= 6 and counts["barrier"] >= 9
     assert counts["mdt-characteristic"] >= 11 and counts["dilemma"] >= 4
     content, _ = load_content(real_content)
@@ -412,6 +412,6 @@ def test_one_sided_link_is_a_warning_not_a_problem(mini_content: Path) -> None:
     content, problems = load_content(mini_content)
     assert problems == []
     assert [(x.named_by, x.target) for x in one_sided_links(content)] == [("shared-learning", "dementia-outreach")]
-    result = CliRunner().invoke(app, ["validate"])
+    result = CliRunner().invoke(app, ["validate", "--content", str(mini_content)])
     assert result.exit_code == 0
     assert "one-sided link: 'shared-learning' names 'dementia-outreach' in case_studies" in result.output

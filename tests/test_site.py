@@ -96,7 +96,7 @@ def test_content_is_escaped_everywhere(fresh_mini, tmp_path: Path) -> None:
 
 def test_offline_build_works_from_disk(fresh_mini, tmp_path: Path) -> None:
     content, data = fresh_mini
-    result = CliRunner().invoke(app, ["site", "build", "--offline", "--out", str(tmp_path / "offline")])
+    result = CliRunner().invoke(app, ["site", "build", "--offline", "--out", str(tmp_path / "offline"), "--content", str(content), "--data", str(data)])
     assert result.exit_code == 0, result.output
     out = tmp_path / "offline"
     assert (out / "case-studies" / "navigators.html").exists()  # no directory URLs on disk
