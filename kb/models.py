@@ -9,13 +9,13 @@ Field descriptions here are what contributors see in the generated JSON Schema.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
-from kb.entry_types import ENTRY_TYPES
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-Slug = Annotated[str, Field(pattern=SLUG, max_length=80)]
+from kb.entry_types import AIMS, ENTRY_TYPES, MAX_ID, SLUG_PATTERN
+
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=MAX_ID)]
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -136,6 +136,7 @@ VanguardType = Literal[
     "urgent-and-emergency-care",
 ]
 Aim = Literal["population-health", "individual-experience", "cost", "staff-experience"]
+assert list(get_args(Aim)) == [key for _, key, _ in AIMS], "kb.entry_types.AIMS and Aim disagree"
 # How sources hedge a number; kept apart from the value so 'almost 100%' is never read as 100%.
 Qualifier = Literal["almost", "around", "approximately", "over", "up to", "at least", "more than", "fewer than"]
 

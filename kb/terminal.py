@@ -6,30 +6,23 @@ Only the CLI uses this; every value shown comes from the core.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Iterable
-
 from contextlib import contextmanager
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from rich.console import Console, Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.markup import escape
 from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from kb.entry_types import entry_url
+from kb.entry_types import AIMS, entry_url
 
 if TYPE_CHECKING:
     from kb.content import Content
     from kb.models import EntryBase
 
-AIM_LABELS = {
-    "population_health": "Population health",
-    "individual_experience": "Individual experience",
-    "cost": "Cost",
-    "staff_experience": "Staff experience",
-}
+AIM_LABELS = {field: label for field, _, label in AIMS}
 
 
 def entry_table(entries: Iterable[EntryBase]) -> Table:

@@ -10,6 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from kb.site import builder as site
+from kb.site import markup
 from kb.cli import app
 from kb.core import KnowledgeBase
 
@@ -119,9 +120,9 @@ def test_needs_build_follows_the_content(fresh_mini, tmp_path: Path) -> None:
 
 
 def test_escape_helpers() -> None:
-    assert site.md("<b>*x*</b> [a](b)") == "&lt;b&gt;\\*x\\*&lt;/b&gt; \\[a\\]\\(b\\)"
-    assert site.h('<a href="x">') == "&lt;a href=&quot;x&quot;&gt;"
-    assert site.slug("Royal College of GPs & BGS") == "royal-college-of-gps-bgs"
+    assert markup.md("<b>*x*</b> [a](b)") == "&lt;b&gt;\\*x\\*&lt;/b&gt; \\[a\\]\\(b\\)"
+    assert markup.h('<a href="x">') == "&lt;a href=&quot;x&quot;&gt;"
+    assert markup.slug("Royal College of GPs & BGS") == "royal-college-of-gps-bgs"
 
 
 def test_qualifier_and_caveats_show_beside_the_figures(mini_content: Path) -> None:

@@ -10,79 +10,27 @@ or :func:`h` (for HTML blocks), so ``<script>`` or Markdown tricks render as tex
 
 from __future__ import annotations
 
-import html
 import os
-import re
 import shutil
 import tempfile
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
-import yaml
-
-from kb.entry_types import ENTRY_TYPES, LABELS, URL_SEGMENTS
+from kb.entry_types import AIMS, ENTRY_TYPES, LABELS, URL_SEGMENTS
 from kb.errors import SiteBuildFailed
-from kb.models import Caveat, CaseStudy, EntryBase, Metric
+from kb.models import CaseStudy, Caveat, EntryBase, Metric
+from kb.site.chart import outcomes_chart
+from kb.site.markup import entry_page, front_matter, h, link, md, paragraph, slug
 
 if TYPE_CHECKING:
     from kb.content import Content
     from kb.core import KnowledgeBase
 
-AIMS = [
-    ("population_health", "population-health", "Population health"),
-    ("individual_experience", "individual-experience", "Individual experience"),
-    ("cost", "cost", "Cost"),
-    ("staff_experience", "staff-experience", "Staff experience"),
-]
 VOCAB_PAGES = {"themes": "themes", "population_groups": "population-groups", "roles": "roles", "care_settings": "care-settings"}
 VOCAB_LABELS = {"themes": "Themes", "population_groups": "Population groups", "roles": "Roles", "care_settings": "Care settings"}
 SIMILAR = 5
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
-
-
-# --- escaping ----------------------------------------------------------------------------
-
-
-def h(text: object) -> str:
-    """Text for an HTML block: entities escaped, nothing interpreted."""
-    return html.escape(str(text), quote=True)
-
-
-def md(text: object) -> str:
-    """Text for Markdown: HTML escaped, Markdown syntax backslash-escaped, one line."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unnamed"
-
-
-# --- paths: every page knows its own path so links can be relative .md links -----------
-
-
-def entry_page(entry_type: str, entry_id: str) -> str:
-    return f"{URL_SEGMENTS[entry_type]}/{entry_id}.md"
-
-
-def link(from_page: str, to_page: str, label: str) -> str:
-    """A relative Markdown link; MkDocs checks it (strict) and rewrites it per URL style."""
-    rel = os.path.relpath(to_page, os.path.dirname(from_page) or ".")
-    return f"[{md(label)}]({rel})"
-
-
-def front_matter(title: str, tags: Iterable[str] = (), description: str | None = None) -> str:
-    meta: dict[str, object] = {"title": h(title)}
-    if tags:
-        meta["tags"] = sorted({h(t) for t in tags})
-    if description:
-        meta["description"] = h(" ".join(description.split())[:300])
-    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n\n"
-
-
-def paragraph(text: str | None) -> str:
-    return f'<p class="kb-text">{h(text)}</p>\n\n' if text else ""
 
 
 # --- the pages ----------------------------------------------------------------------------
@@ -401,37 +349,6 @@ def figure(metric: "Metric") -> str:
 
 def caveat_line(caveat: "Caveat") -> str:
     return md(caveat.text) + (f" ({md(caveat.source.label())})" if caveat.source else "")
-
-
-def outcomes_chart(cases: list["CaseStudy"]) -> str:
-    """An SVG matrix (case studies × aims), drawn at build time, with a text alternative."""
-    rows = [c for c in cases if any(getattr(c.outcomes, f) for f, _, _ in AIMS) or c.metrics]
-    label_w, cell, top = 400, 150, 40
-    width, height = label_w + cell * len(AIMS), top + 26 * len(rows) + 10
-    counts = {(c.id, key): sum(m.aim == key for m in c.metrics) for c in rows for _, key, _ in AIMS}
-    reported = sum(1 for c in rows for f, _, _ in AIMS if getattr(c.outcomes, f))
-    summary = f"Chart: which of {len(rows)} case studies report outcomes for each aim of the Quadruple Aim; {reported} outcomes reported in all. " + "; ".join(
-        f"{label}: {sum(1 for c in rows if getattr(c.outcomes, f))} case studies" for f, _, label in AIMS
-    )
-    parts = [f'<figure class="kb-chart"><svg role="img" aria-labelledby="kb-chart-title" viewBox="0 0 {width} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">',
-             f'<title id="kb-chart-title">{h(summary)}</title>']
-    for i, (_, _, label) in enumerate(AIMS):
-        parts.append(f'<text x="{label_w + cell * i + cell / 2}" y="24" text-anchor="middle" class="kb-chart-head">{h(label)}</text>')
-    for r, c in enumerate(rows):
-        y = top + 26 * r
-        name = c.title if len(c.title) <= 52 else c.title[:50] + "…"
-        parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" class="kb-chart-label">{h(name)}</text>')
-        for i, (field, key, _) in enumerate(AIMS):
-            cx = label_w + cell * i + cell / 2
-            if getattr(c.outcomes, field):
-                n = counts[(c.id, key)]
-                parts.append(f'<circle cx="{cx}" cy="{y + 12}" r="{8 + min(n, 4) * 1.5}" class="kb-dot{" kb-dot--measured" if n else ""}"/>')
-                if n:
-                    parts.append(f'<text x="{cx}" y="{y + 16}" text-anchor="middle" class="kb-dot-count">{n}</text>')
-            else:
-                parts.append(f'<line x1="{cx - 5}" x2="{cx + 5}" y1="{y + 12}" y2="{y + 12}" class="kb-none"/>')
-    parts.append(f"</svg><figcaption>{h(summary)}. A filled circle means the case study reports that aim; a number, how many measured results back it; a dash, not reported.</figcaption></figure>")
-    return "".join(parts)
 
 
 def pages(kb: "KnowledgeBase", similar: bool = True) -> dict[str, str]:
