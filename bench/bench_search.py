@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import KB, PYTHON, ROOT, fmt, median, time_process  # noqa: E402
+from bench.common import KB, PYTHON, ROOT, fmt, median, time_process
 
 QUERIES = [
     "frailty workforce", "dementia training in care homes", "care navigators in the voluntary sector",
@@ -117,8 +117,8 @@ class RandomUnitVectors:
 
 
 def scale(sizes: list[int], runs: int) -> None:
-    from kb.search import index
     from kb.core import KnowledgeBase
+    from kb.search import index
     from kb.search.searcher import Searcher
 
     real_onnx = index.onnx_dir(ROOT / ".kb", "all-MiniLM-L6-v2")
@@ -138,7 +138,7 @@ def scale(sizes: list[int], runs: int) -> None:
                 searcher.search(q)
             results = {mode: median(time_queries(searcher, runs, mode=mode)) for mode in ("hybrid", "dense", "bm25")}
             filtered = time_queries(searcher, runs, filters={"theme": "frailty"})
-            print(f"{n:>7,} synthetic entries ({searcher.dense.ntotal:,} passages; index written in {fmt(built)} without embedding): "
+            print(f"{n:>7,} synthetic entries ({len(searcher.dense):,} passages; index written in {fmt(built)} without embedding): "
                   + ", ".join(f"{m} {fmt(t)}" for m, t in results.items()) + f", hybrid+theme filter {fmt(median(filtered))}")
 
 

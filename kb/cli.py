@@ -257,7 +257,7 @@ def serve(
     """Serve the learning site at / and the JSON API under /api."""
     import uvicorn
 
-    from kb.api import create_app
+    from kb.web.app import create_app
 
     kb = open_kb(content, data)
     with terminal.progress_bar("Embedding passages") as progress:
@@ -276,7 +276,7 @@ def serve(
     # non-spinning ONNX threads did best: see bench/bench_api.py.)
     os.environ.setdefault("KB_ONNX_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     os.environ.update({"KB_CONTENT": str(kb.root), "KB_DATA": str(kb.data_dir), "KB_SITE_DIR": str(site_dir or "")})
-    uvicorn.run("kb.api:app_from_env", factory=True, workers=workers, **options)
+    uvicorn.run("kb.web.app:app_from_env", factory=True, workers=workers, **options)
 
 
 def ensure_site(kb: KnowledgeBase) -> Optional[Path]:
@@ -292,7 +292,7 @@ def ensure_site(kb: KnowledgeBase) -> Optional[Path]:
 
 
 # --- curation (kb new, kb token, kb submit, kb review) ---------------------------------
-# The logic lives in kb/curation.py (and kb/tokens.py); these only parse, call and print.
+# The logic lives in kb/curation/ (and kb/client.py for kb submit); these only parse, call and print.
 
 
 def warn(message: str) -> None:
@@ -340,22 +340,23 @@ def new(
 
     The file is a proposal (status: draft, hidden from lists, search and the site) until a
     reviewer publishes it. An existing entry is never overwritten."""
-    from kb.curation import submissions as curation
+    from kb.curation import checks, entries
+    from kb.entry_types import SLUG
 
     check_type(entry_type, allow_all=False)
     kb = open_kb(content, data)
-    given, located = curation.read_entry_file(from_file) if from_file else ({}, None)
+    given, located = entries.read_entry_file(from_file) if from_file else ({}, None)
     options = {"id": entry_id, "title": title, "summary": summary, "contributor": contributor}
     given |= {k: v for k, v in options.items() if v is not None} | parse_set(set_)
-    if isinstance(given.get("id"), str) and curation.SLUG.match(given["id"]):
-        curation.ensure_free(kb.root, given["id"])  # say so now, not after every question
+    if isinstance(given.get("id"), str) and SLUG.match(given["id"]):
+        entries.ensure_free(kb.root, given["id"])  # say so now, not after every question
     if not (from_file or no_input):
         from kb.prompts import Form
 
         given = Form(err, entry_type, kb.content, given).run()
-    entry = curation.prepare_new(kb, entry_type, given, str(from_file) if from_file else None, located)
-    similar, notes = curation.look_for_similar(kb, entry)  # before writing: the index is still fresh
-    path = curation.write_entry(kb, entry)
+    entry = entries.prepare_new(kb, entry_type, given, str(from_file) if from_file else None, located)
+    similar, notes = checks.look_for_similar(kb, entry)  # before writing: the index is still fresh
+    path = entries.write_entry(kb, entry)
     for other in similar:
         warn(other.message(f"'{entry.id}'"))
     for message in notes:
@@ -415,11 +416,12 @@ def submit(
     token: str = typer.Option("", "--token", envvar="KB_TOKEN", help="Your submission token (or $KB_TOKEN, which keeps it out of shell history)."),
 ) -> None:
     """Send an entry to a kb server for review."""
-    from kb.curation import submissions as curation
+    from kb.client import submit_file
+    from kb.curation.store import similar_warning
 
-    receipt = curation.submit_file(file, api, token)
+    receipt = submit_file(file, api, token)
     for similar in receipt.get("similar", []):
-        warn(curation.similar_warning(f"'{receipt['id']}'", similar))
+        warn(similar_warning(f"'{receipt['id']}'", similar))
     err.print(f"[green]submitted[/] '{escape(receipt['id'])}' for review (pending; sent as {escape(receipt['submitted_by'])} at {receipt['submitted_at']})")
     sys.stdout.write(f"{receipt['id']}\n")
 
@@ -429,7 +431,7 @@ app.add_typer(review_app, name="review")
 
 
 def open_store(content: Optional[Path], data: Optional[Path] = None) -> tuple[KnowledgeBase, Any]:
-    from kb.curation.submissions import SubmissionStore
+    from kb.curation.store import SubmissionStore
 
     kb = open_kb(content, data)
     return kb, SubmissionStore.for_content(kb.root)
@@ -451,14 +453,15 @@ def review_list(as_json: bool = JsonOpt, content: Optional[Path] = ContentOpt) -
 @friendly
 def review_show(entry_id: str = typer.Argument(..., metavar="ID"), content: Optional[Path] = ContentOpt) -> None:
     """A submission in full, and a diff against any entry with the same title."""
-    from kb.curation import submissions as curation
+    from kb.curation.review import review
+    from kb.curation.store import similar_warning
 
     kb, store = open_store(content)
-    seen = curation.review(kb, store, entry_id)
+    seen = review(kb, store, entry_id)
     sub = seen.submission
     err.print(Text(f"{sub.type} '{sub.id}', sent by {sub.submitted_by} at {sub.submitted_at}", style="bold"))
     for similar in sub.similar:
-        warn(curation.similar_warning(f"'{sub.id}'", similar))
+        warn(similar_warning(f"'{sub.id}'", similar))
     sys.stdout.write(seen.text)
     if seen.same_title is not None:
         err.print(Text(f"\nan entry with the same title exists: {seen.same_title}; the changes from it:", style="yellow"))
@@ -483,10 +486,10 @@ def review_approve(
     data: Optional[Path] = DataOpt,
 ) -> None:
     """Publish a submission: into content/ with status, reviewer and dates; index refreshed."""
-    from kb.curation import submissions as curation
+    from kb.curation.review import approve
 
     kb, store = open_store(content, data)
-    done = curation.approve(kb, store, entry_id, reviewer or default_reviewer())
+    done = approve(kb, store, entry_id, reviewer or default_reviewer())
     err.print(f"[green]approved:[/] {escape(str(done.path))} (published, reviewed by {escape(done.entry.reviewed_by or '')})")
     try:
         with terminal.progress_bar("Embedding passages", transient=True) as progress:
@@ -505,10 +508,10 @@ def review_reject(
     content: Optional[Path] = ContentOpt,
 ) -> None:
     """Turn a submission down; it is kept, with the reason, under submissions/rejected/."""
-    from kb.curation import submissions as curation
+    from kb.curation.review import reject
 
     _, store = open_store(content)
-    record = curation.reject(store, entry_id, reason, reviewer or default_reviewer())
+    record = reject(store, entry_id, reason, reviewer or default_reviewer())
     err.print(f"[green]rejected[/] '{escape(entry_id)}'; kept with the reason at {escape(str(record))}")
 
 

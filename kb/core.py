@@ -6,7 +6,6 @@ methods, so a result is computed one way whichever door it leaves by.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -15,13 +14,16 @@ from kb.search import index
 from kb.search.encoder import DEFAULT_MODEL
 from kb.entry_types import ENTRY_TYPES, entry_url
 from kb.errors import ContentInvalid, ContentNotFound, IndexMissing, Problem, UnknownEntry, UnknownValue
-from kb.search.searcher import Result, check_query
+from kb.search.explain import Result
+from kb.search.searcher import check_query
 
 if TYPE_CHECKING:  # content and models cost ~0.2 s to import: the query path skips them
     from kb.content import Content
     from kb.models import EntryBase
+    from kb.search.encoder import Encoder
     from kb.search.searcher import Searcher
     from kb.search.similarity import SimilarPair
+    from kb.search.version import IndexVersion
 
 
 STATUS_NOTICES = {
@@ -185,20 +187,19 @@ class KnowledgeBase:
 
     def _load_searcher(self) -> Searcher:
         from kb.search.searcher import Searcher
+        from kb.search.version import IndexVersion
 
-        version = index.current_dir(self.data_dir)
+        version = IndexVersion.current(self.data_dir)
         if version is None:
             raise IndexMissing(f"no index in {self.data_dir}: run `kb index`")
-        manifest = json.loads((version / "manifest.json").read_text())
-        return Searcher(version, self._query_encoder(manifest))
+        return Searcher(version, self._query_encoder(version))  # the encoder first: it loads in a thread
 
-    def _query_encoder(self, manifest: dict[str, Any]) -> Any:
+    def _query_encoder(self, version: IndexVersion) -> Encoder:
         from kb.search.encoder import OnnxEncoder, SentenceTransformerEncoder
 
-        onnx = self.data_dir / manifest["onnx"]
-        if (onnx / "model.onnx").exists():
-            return OnnxEncoder(onnx)
-        return SentenceTransformerEncoder(manifest["model"])  # slower to start, same vectors
+        if (version.onnx_dir / "model.onnx").exists():
+            return OnnxEncoder(version.onnx_dir)
+        return SentenceTransformerEncoder(version.manifest["model"])  # slower to start, same vectors
 
     # --- search ----------------------------------------------------------------------
 

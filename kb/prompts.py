@@ -1,7 +1,7 @@
 """`kb new`, interactively: one question per field, each answer checked as it is given.
 
 Only the asking lives here; what counts as a valid answer comes from the content model
-(:func:`kb.curation.submissions.field_problems`). Taxonomy terms and linked entries are listed with
+(:func:`kb.curation.checks.field_problems`). Taxonomy terms and linked entries are listed with
 each question and complete with Tab in a terminal.
 """
 
@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 import sys
 import typing
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from rich.console import Console
 from rich.prompt import Confirm, Prompt
 from rich.text import Text
 
-from kb.curation import submissions as curation
+from kb.curation import checks, entries
+from kb.entry_types import SLUG
 from kb.errors import KbError
 
 if typing.TYPE_CHECKING:
@@ -96,7 +98,7 @@ class Form:
 
         own = [f for f in self.model.model_fields if f not in EntryBase.model_fields and f != "type"]
         tail = ["detail", "themes", "aliases", "sources", "contributor"]
-        return ["title", "id", "summary"] + own + tail
+        return ["title", "id", "summary", *own, *tail]
 
     def run(self) -> dict[str, Any]:
         data = dict(self.given)
@@ -124,7 +126,7 @@ class Form:
         if name in special:
             return special[name]()
         if name == "id":
-            return self.checked(name, lambda: self.text("id", default=curation.slugify(data.get("title", ""))), extra=self.id_free)
+            return self.checked(name, lambda: self.text("id", default=entries.slugify(data.get("title", ""))), extra=self.id_free)
         if name in REFERENCE_FIELDS:
             links = reference_choices(self.content, REFERENCE_FIELDS[name])
             return self.checked(name, lambda: split_list(self.text(name, choices=links, many=True)))
@@ -146,14 +148,14 @@ class Form:
                     return None
                 self.problem(f"{name} is required")
                 continue
-            problems = curation.field_problems(self.entry_type, name, value, self.content) + (extra(value) if extra else [])
+            problems = checks.field_problems(self.entry_type, name, value, self.content) + (extra(value) if extra else [])
             if not problems:
                 return value
             for problem in problems:
                 self.problem(problem)
 
     def id_free(self, entry_id: str) -> list[str]:
-        taken = curation.existing_entry(self.content.root, entry_id) if curation.SLUG.match(entry_id) else None
+        taken = entries.existing_entry(self.content.root, entry_id) if SLUG.match(entry_id) else None
         return [f"an entry with id '{entry_id}' already exists ({taken.name}); choose another"] if taken else []
 
     # --- asking ----------------------------------------------------------------------
@@ -201,8 +203,8 @@ class Form:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            for error in exc.errors():
-                self.problem(curation.error_message(error))
+            for message in checks.error_messages(exc, model):
+                self.problem(message)
             return None
 
     def ask_sources(self) -> list[dict[str, Any]]:

@@ -8,14 +8,13 @@ import json
 import socket
 import subprocess
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from kb.api import create_app
 from kb.core import KnowledgeBase
+from kb.web.app import create_app
 from tests.conftest import KB, env_with
 
 

@@ -7,8 +7,8 @@ import asyncio
 import numpy as np
 
 from kb.search import index
-from kb.batching import QueryBatcher
 from kb.search.encoder import OnnxEncoder
+from kb.web.batching import QueryBatcher
 
 
 class Counting:

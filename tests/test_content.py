@@ -93,12 +93,17 @@ def test_duplicate_ids_and_id_not_file_name(mini_content: Path) -> None:
     (mini_content / "case_studies" / "copy.yaml").write_text((mini_content / "case_studies" / "navigators.yaml").read_text())
     found = [str(p) for p in load_content(mini_content)[1]]
     assert any("copy.yaml:" in f and "'navigators' must equal the file name 'copy'" in f for f in found), found
+    (mini_content / "case_studies" / "copy.yaml").unlink()
+
+
+def test_the_same_id_in_two_folders_is_reported(mini_content: Path) -> None:
+    """Each file is named after its id, so only the id clash is wrong: it must be reported."""
     barrier = yaml.safe_load((mini_content / "barriers" / "money-flows.yaml").read_text())
-    barrier["type"] = "enabler"
-    barrier["id"] = "shared-learning"
-    (mini_content / "enablers" / "shared-learning-2.yaml").write_text(yaml.safe_dump(barrier))
+    barrier["id"] = "shared-learning"  # the id of an enabler
+    (mini_content / "barriers" / "shared-learning.yaml").write_text(yaml.safe_dump(barrier))
     found = [str(p) for p in load_content(mini_content)[1]]
-    assert any("duplicate id 'shared-learning'" in f or "must equal the file name" in f for f in found)
+    assert [f for f in found if "must equal the file name" in f] == []
+    assert any("shared-learning.yaml:" in f and "duplicate id 'shared-learning' (also in" in f for f in found), found
 
 
 def test_missing_required_field_and_wrong_folder(mini_content: Path) -> None:

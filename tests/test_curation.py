@@ -16,8 +16,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -25,12 +26,13 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
-from kb import terminal
-from kb.curation import submissions as curation
-from kb.curation import tokens
-from kb.api import create_app
+from kb import files, terminal
 from kb.cli import app as cli
 from kb.core import KnowledgeBase
+from kb.curation import tokens
+from kb.web import ratelimit
+from kb.curation.body import MAX_BODY_BYTES
+from kb.web.app import create_app
 from tests.conftest import ROOT, case_study, env_with
 
 runner = CliRunner()
@@ -124,7 +126,7 @@ def invoke(*args: str, input: str | None = None) -> Ran:
 
 
 def test_token_create_list_revoke(project: tuple[Path, Path]) -> None:
-    content, data = project
+    _, data = project
     created = invoke("token", "create", "--name", "rcn-curators")
     assert created.exit_code == 0, created.output
     token = created.stdout.strip().splitlines()[-1]
@@ -248,7 +250,7 @@ def test_id_clashes_are_409_and_never_overwrite(api, project, token: str) -> Non
 
 
 def test_bodies_over_1_mb_are_413(api, project, token: str) -> None:
-    big = new_case("too-big", detail="x" * (curation.MAX_BODY_BYTES + 10))
+    big = new_case("too-big", detail="x" * (MAX_BODY_BYTES + 10))
     assert post(api, big, token).status_code == 413  # by Content-Length
 
     async def chunks() -> Any:  # no Content-Length: the size read is what counts
@@ -278,15 +280,31 @@ def test_rate_limit_per_token_is_429(project, monkeypatch: pytest.MonkeyPatch, t
         create_app(KnowledgeBase.open(*project))
 
 
-def test_the_slug_pattern_matches_the_models() -> None:
-    from kb.models import SLUG
+@pytest.mark.parametrize("entry_id", ["a", "doc-2017", "a" * 80, "a" * 81, "A", "a--b", "-a", "a-", "a b", "a/b", "..", ""])
+def test_ids_that_make_paths_are_the_ids_the_models_accept(entry_id: str) -> None:
+    """One rule (kb.entry_types): what curation lets into a path, the models validate."""
+    from pydantic import TypeAdapter, ValidationError
 
-    assert curation.SLUG.pattern == SLUG and curation.MAX_ID == 80
+    from kb.curation.entries import check_id
+    from kb.errors import InvalidId
+    from kb.models import Slug
+
+    try:
+        TypeAdapter(Slug).validate_python(entry_id)
+        valid = True
+    except ValidationError:
+        valid = False
+    try:
+        check_id(entry_id)
+        checked = True
+    except InvalidId:
+        checked = False
+    assert checked == valid
 
 
 def test_rate_limiter_window_slides() -> None:
     now = [0.0]
-    limiter = curation.RateLimiter(2, window=60, clock=lambda: now[0])
+    limiter = ratelimit.RateLimiter(2, window=60, clock=lambda: now[0])
     assert limiter.check("a") is None and limiter.check("a") is None
     assert limiter.check("a") == pytest.approx(60)
     assert limiter.check("b") is None
@@ -298,7 +316,7 @@ def test_rate_limiter_window_slides() -> None:
 
 def test_rate_limit_is_shared_by_worker_processes(tmp_path: Path) -> None:
     """`kb serve --workers N`: each process has its own limiter over one count file per token."""
-    workers = [curation.RateLimiter(3, state_dir=tmp_path) for _ in range(3)]
+    workers = [ratelimit.RateLimiter(3, state_dir=tmp_path) for _ in range(3)]
     assert [w.check("college") for w in workers] == [None, None, None]
     assert workers[0].check("college") is not None and workers[2].check("college") is not None
     assert workers[1].check("vanguard") is None
@@ -336,12 +354,12 @@ def test_a_writer_failing_midway_leaves_no_file(api, project, token: str, monkey
     def dies(*_args: Any) -> None:
         raise OSError("disk went away")
 
-    monkeypatch.setattr(curation.os, "link", dies)
+    monkeypatch.setattr(files.os, "link", dies)
     response = post(api, new_case("never-written"), token)
     assert response.status_code == 503 and "nothing was kept" in response.json()["detail"]
     assert {p: p.read_bytes() for p in pending_dir(content).iterdir()} == before  # unchanged, no stray temp
     with pytest.raises(OSError):
-        curation.write_new(content / "enablers" / "half.yaml", "id: half\n")
+        files.write_new(content / "enablers" / "half.yaml", "id: half\n")
     assert not list((content / "enablers").glob("*half*"))
     monkeypatch.undo()
     assert post(api, new_case("never-written"), token).status_code == 201  # and the retry works
@@ -355,9 +373,9 @@ def test_a_writer_killed_midway_leaves_no_partial_entry(project, tmp_path: Path)
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from kb.curation import submissions as curation\n"
+        "from kb.files import write_new\n"
         "os.link = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
-        f"curation.write_new(Path({str(target)!r}), 'id: killed\\n' * 1000)\n"
+        f"write_new(Path({str(target)!r}), 'id: killed\\n' * 1000)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env_with(PYTHONPATH=str(ROOT)), capture_output=True)
     assert done.returncode == -signal.SIGKILL
@@ -527,7 +545,7 @@ def test_validate_without_an_index_only_notes_it(mini_content: Path) -> None:
 
 
 def test_validate_with_a_broken_index_still_validates(project) -> None:
-    content, data = project
+    _, data = project
     (next(data.glob("index-*")) / "vectors.npy").write_text("not numpy")
     result = invoke("validate")
     assert result.exit_code == 0 and "entries were not compared for duplicates" in result.text
@@ -703,3 +721,18 @@ def test_kb_new_interactive_case_study_with_choices_outcomes_and_metrics(project
     assert KnowledgeBase.validate(content) == []
     taken = invoke("new", "case-study", "--id", "navigators", input="A title\n")
     assert taken.exit_code == 2 and "already exists" in taken.text  # before any question
+
+
+def test_answers_are_judged_in_kb_validate_words_without_the_field_name() -> None:
+    """The question names the field, so its answer's problems do not; pydantic's own
+    messages keep the part of the answer they concern."""
+    from pydantic import ValidationError
+
+    from kb.curation.checks import error_messages
+    from kb.models import Metric
+
+    with pytest.raises(ValidationError) as caught:
+        Metric.model_validate({"measure": "Calls", "value": 1, "unit": "percnt", "as_reported": ""})
+    unit, as_reported = error_messages(caught.value, Metric)
+    assert unit.startswith("'percnt' is not one of 'percent', ") and unit.endswith("(did you mean 'percent'?)")
+    assert as_reported == "as_reported: String should have at least 1 character"

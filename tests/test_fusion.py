@@ -25,3 +25,15 @@ def test_weighted_keeps_magnitudes_and_weights() -> None:
     fused = fusion.weighted([{"a": 0.9, "b": 0.1}, {"b": 10.0, "a": 0.0}], [0.7, 0.3])
     assert fused == {"a": 0.7, "b": 0.3}
     assert fusion.weighted([{"a": 0.9, "b": 0.89, "c": 0.1}, {}], [1.0, 0.0])["b"] > 0.9
+
+
+def test_strategies_are_the_functions_with_their_settings() -> None:
+    dense, bm25 = {1: 0.9, 2: 0.5, 3: 0.1}, {2: 8.0, 4: 3.0}
+    assert fusion.WeightedMinMax(0.7).fuse(dense, bm25) == fusion.weighted([dense, bm25], [0.7, 1 - 0.7])
+    assert fusion.ReciprocalRank(10).fuse(dense, bm25) == fusion.rrf([dense, bm25], k=10)
+    assert fusion.ReciprocalRank() == fusion.ReciprocalRank(fusion.RRF_K) == fusion.ReciprocalRank(60.0)
+
+
+def test_the_shipped_default_is_equal_weight_min_max() -> None:
+    """The one default both `kb find` and `kb eval` use (see README)."""
+    assert fusion.WeightedMinMax(dense_weight=0.5) == fusion.DEFAULT

@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from kb import documents, files
-from kb.curation import submissions as curation
+from kb.web.ratelimit import RateLimiter
+from kb.curation.store import SubmissionStore
 from kb.curation import tokens
 from kb.cli import app as cli
 from kb.core import KnowledgeBase
@@ -112,7 +113,7 @@ def test_state_files_are_read_with_limits_and_damage_is_reported(tmp_path: Path)
     (tmp_path / tokens.TOKENS_FILE).write_text("[" * 50_000 + "]" * 50_000)
     with pytest.raises(tokens.TokenError, match="damaged"):
         tokens.load(tmp_path)
-    limiter = curation.RateLimiter(2, state_dir=tmp_path / "ratelimit")
+    limiter = RateLimiter(2, state_dir=tmp_path / "ratelimit")
     assert limiter.check("college") is None
     next((tmp_path / "ratelimit").glob("*.json")).write_text('{"a": ' * 10_000)
     assert limiter.check("college") is not None  # damaged counts fail closed
@@ -237,7 +238,7 @@ def test_generated_documents_load_or_are_refused_located(generated: tuple[str, b
 @pytest.fixture(scope="module")
 def fuzz_project(built_mini: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, str, Path]:
     """One app over a private copy of the built mini project, for every generated body."""
-    from kb.api import create_app
+    from kb.web.app import create_app
 
     root = tmp_path_factory.mktemp("fuzz")
     content = shutil.copytree(built_mini[0], root / "content")
@@ -321,7 +322,7 @@ def test_a_server_killed_during_submissions_loses_nothing_pending(fresh_mini: tu
         sender.join(timeout=60)
     assert (pending / "kept-one.yaml").read_bytes() == kept  # intact
     for stored in pending.glob("*.yaml"):  # every stored submission is whole and readable
-        assert curation.SubmissionStore(pending.parent).get(stored.stem).entry["id"] == stored.stem
+        assert SubmissionStore(pending.parent).get(stored.stem).entry["id"] == stored.stem
     assert KnowledgeBase.validate(content) == []  # nothing half-published
     with kb_serve(KB, content, data, env=env) as (base, _proc):  # and it starts again
         assert httpx.get(f"{base}/api/entries/navigators").status_code == 200

@@ -34,8 +34,8 @@ from typing import Any
 import httpx
 import pytest
 
-from kb.api import create_app
 from kb.core import KnowledgeBase
+from kb.web.app import create_app
 from tests.conftest import KB, REAL_CONTENT, ROOT, _restamp, env_with
 from tests.helpers import kb_serve
 
@@ -236,6 +236,18 @@ def test_a_yaml_key_that_is_not_text_is_refused_not_a_crash(fresh_mini: tuple[Pa
     body = json.dumps(entry_body())[:-1] + ', 2026-01-02: "a date for a key"}'  # YAML reads the key as a date
     response = call(app, "POST", "/api/submissions", content=body, headers=auth | {"Content-Type": "application/yaml"})
     assert response.status_code == 422 and response.json()["detail"], response.text
+
+
+def test_a_damaged_token_store_is_503_and_the_log_says_which_file(fresh_mini: tuple[Path, Path], caplog: pytest.LogCaptureFixture) -> None:
+    """Not a 500: the server is fine, its token list is not, and only the curator can
+    restore it. Nothing is stored meanwhile."""
+    app, auth = submitting(fresh_mini)
+    (fresh_mini[1] / "tokens.json").write_text('{"tokens": [{"name": ')
+    response = call(app, "POST", "/api/submissions", json=entry_body(), headers=auth)
+    assert response.status_code == 503 and response.json() == {"detail": "the token store is damaged; tell the curator"}
+    assert_common_headers(response)
+    assert "tokens.json is damaged" in caplog.text  # the curator's clue, on the server's standard error
+    assert not (fresh_mini[0].parent / "submissions").exists()
 
 
 def submitting(fresh_mini: tuple[Path, Path]) -> tuple[Any, dict[str, str]]:

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from kb.search import index
 from kb.cli import app
 from kb.core import KnowledgeBase
 from kb.errors import QueryError, UnknownValue
+from kb.search import fusion, index
+from kb.search.explain import word_stems
+from kb.search.version import IndexVersion
 from tests.conftest import KB, REAL_CONTENT, env_with
 
 runner = CliRunner()
@@ -45,7 +47,7 @@ def test_unknown_model_is_one_clear_message(mini_content: Path) -> None:
 
 def test_manifest_records_model_dimensions_hashes_and_time(built_mini) -> None:
     _, data = built_mini
-    manifest = index.read_manifest(data)
+    manifest = IndexVersion.current(data).manifest
     assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimensions"] == 384
     assert set(manifest["entries"]) == {"dementia-outreach", "frailty-planning", "navigators", "rural-telemedicine", "shared-learning", "money-flows", "tip-know-your-people"}
     assert manifest["built_at"] and manifest["passages"] >= 7
@@ -61,7 +63,7 @@ def test_incremental_build_reembeds_only_changed_entries(fresh_mini) -> None:
     assert report.reused_entries == 6 and report.entries == 7
     assert 0 < report.embedded <= 4  # the navigators' passages only
     assert kb.index_status() == "fresh"
-    assert "slowly" in " ".join(p["text"] for p in json.loads((index.current_dir(data) / "passages.json").read_text()))
+    assert "slowly" in " ".join(p["text"] for p in IndexVersion.current(data).passages)
 
 
 def test_a_new_passage_format_reembeds_everything(fresh_mini, monkeypatch) -> None:
@@ -120,6 +122,16 @@ def test_missing_index_is_built_on_first_use(mini_content: Path) -> None:
     assert json.loads(proc.stdout)[0]["id"] == "navigators"
 
 
+def test_an_index_version_reads_its_files_on_first_use(built_mini, tmp_path: Path) -> None:
+    _, data = built_mini
+    assert IndexVersion.current(tmp_path) is None
+    version = IndexVersion.current(data)
+    assert version.manifest["passages"] >= 7 and "records" not in vars(version)  # manifest only, so far
+    assert (version.onnx_dir / "model.onnx").exists()
+    assert [version.records[owner]["id"] for owner in version.passage_owner] == [p["entry_id"] for p in version.passages]
+    assert sorted(row for rows in version.rows_of for row in rows) == list(range(len(version.passages)))
+
+
 # --- finding ------------------------------------------------------------------------------
 
 
@@ -163,6 +175,28 @@ def test_filters_apply_before_ranking(fresh_mini) -> None:
     assert [r.id for r in kb.find("dementia", k=5, kind="other")] == ["rural-telemedicine"]
     assert len(kb.find("dementia", k=3, kind="vanguard")) == 2
     assert len(kb.find("population planning", k=7, entry_type="all")) == 7
+
+
+def test_a_filter_choice_is_worked_out_once(fresh_mini) -> None:
+    selections = KnowledgeBase.open().searcher().selections
+    frailty = selections.get("case-study", {"theme": "frailty"})
+    assert selections.get("case-study", {"kind": None, "theme": "frailty"}) is frailty
+    assert frailty.dense_params is not None  # faiss searches only these passages
+    assert selections.get("all", {}).dense_params is None  # every passage: nothing to restrict
+
+
+def test_fusion_is_chosen_when_the_searcher_is_made(fresh_mini) -> None:
+    searcher = KnowledgeBase.open().searcher()
+    assert searcher.fusion == fusion.DEFAULT
+    rrf = searcher.using(fusion.ReciprocalRank(10.0))
+    assert rrf.dense is searcher.dense and rrf.bm25 is searcher.bm25 and searcher.fusion == fusion.DEFAULT
+    query = "volunteers and charities helping GP patients"
+    assert rrf.search(query)[0].score <= round(2 / 11, 4) < searcher.search(query)[0].score  # rank-based, capped by k
+    assert rrf.search(query, mode="bm25") == searcher.search(query, mode="bm25")  # fusion is for hybrid only
+
+
+def test_explaining_shows_the_words_the_query_shares() -> None:
+    assert word_stems("Nurses nursing the nurse, a nurse") == [("nurse", "nurs"), ("nurses", "nurs"), ("nursing", "nurs"), ("the", "the")]
 
 
 def test_similar_excludes_itself(fresh_mini) -> None:

@@ -66,7 +66,7 @@ class SentenceTransformerEncoder:
             ) from None
         try:
             self.model = SentenceTransformer(str(path), device="cpu")
-        except Exception as exc:  # a broken model folder: say which, not a traceback
+        except Exception as exc:  # noqa: BLE001  (a broken model folder fails in many ways: say which, not a traceback)
             raise EncoderUnavailable(f"could not load the model from {path}: {exc}") from None
         self.model.max_seq_length = MAX_TOKENS
         self.name = name

@@ -3,19 +3,21 @@
 ``evaluate`` scores the three shipped modes side by side. ``design_variants`` also
 scores the alternatives the design was chosen over (one vector per entry, unstemmed
 BM25, reciprocal rank fusion with k=60 and k=10, other fusion weights), so the choices
-in ``kb.search.searcher.FUSION`` and ``kb.search.passages`` can be re-checked whenever content changes.
+in ``kb.search.fusion.DEFAULT`` and ``kb.search.passages`` can be re-checked whenever content changes.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-from kb import documents
 
+from kb import documents
+from kb.search.encoder import Encoder
+from kb.search.fusion import ReciprocalRank, WeightedMinMax
 from kb.search.searcher import Searcher
 
 K = 5
@@ -40,7 +42,7 @@ class Scores:
     ndcg5: float
 
     @classmethod
-    def of(cls, runs: list[tuple[list[str], dict[str, int]]]) -> "Scores":
+    def of(cls, runs: list[tuple[list[str], dict[str, int]]]) -> Scores:
         n = len(runs) or 1
         hits = {c: sum(any(i in rel for i in ranked[:c]) for ranked, rel in runs) / n for c in (1, 3, 5)}
         mrr = sum(next((1 / r for r, i in enumerate(ranked, 1) if i in rel), 0.0) for ranked, rel in runs) / n
@@ -82,11 +84,9 @@ def run(ranker: Ranker, queries: list[Query]) -> Scores:
     return Scores.of([(ranker(q.text), q.relevant) for q in queries])
 
 
-def mode_ranker(searcher: Searcher, mode: str, entry_type: str = "case-study", **config: object) -> Ranker:
-    fusion_config = None
-    if config:
-        fusion_config = {"method": "weighted", "dense_weight": 0.5, "rrf_k": 60.0} | config
-    return lambda q: [r.id for r in searcher.search(q, K, entry_type, {}, mode, fusion_config)]
+def mode_ranker(searcher: Searcher, mode: str, entry_type: str = "case-study") -> Ranker:
+    """The ids ``searcher`` ranks first in ``mode`` (hybrid fuses with ``searcher.fusion``)."""
+    return lambda q: [r.id for r in searcher.search(q, K, entry_type, {}, mode)]
 
 
 def evaluate(searcher: Searcher, queries: list[Query]) -> dict[str, Scores]:
@@ -96,36 +96,43 @@ def evaluate(searcher: Searcher, queries: list[Query]) -> dict[str, Scores]:
 
 def design_variants(searcher: Searcher, queries: list[Query], entry_texts: dict[str, str]) -> dict[str, Scores]:
     """Alternatives to the shipped design, scored on the same queries."""
-    import bm25s
-
     ids = [r["id"] for r in searcher.records if r["type"] == "case-study"]
+    texts = [entry_texts[i] for i in ids]
     out: dict[str, Scores] = {}
+    out["dense, one vector per entry"] = run(one_vector_ranker(searcher.encoder, ids, texts), queries)
+    out["dense, best passage (shipped)"] = run(mode_ranker(searcher, "dense"), queries)
+    out["bm25, unstemmed"] = run(unstemmed_ranker(ids, texts), queries)
+    out["bm25, stemmed (shipped)"] = run(mode_ranker(searcher, "bm25"), queries)
+    for k in (60.0, 10.0):
+        out[f"hybrid, RRF k={k:g}"] = run(mode_ranker(searcher.using(ReciprocalRank(k)), "hybrid"), queries)
+    for weight in (0.4, 0.5, 0.6, 0.7, 0.8):
+        out[f"hybrid, min-max, dense weight {weight}"] = run(mode_ranker(searcher.using(WeightedMinMax(weight)), "hybrid"), queries)
+    return out
 
-    # One vector per entry (whole text, truncated at 256 tokens) instead of best passage.
-    whole = searcher.encoder.encode([entry_texts[i] for i in ids])
 
-    def one_vector(q: str) -> list[str]:
-        sims = whole @ searcher.encoder.encode([q])[0]
+def one_vector_ranker(encoder: Encoder, ids: list[str], texts: list[str]) -> Ranker:
+    """One vector per entry (its whole text, truncated at 256 tokens) instead of its best passage."""
+    whole = encoder.encode(texts)
+
+    def rank(q: str) -> list[str]:
+        sims = whole @ encoder.encode([q])[0]
         return [ids[j] for j in np.argsort(-sims)[:K]]
 
-    out["dense, one vector per entry"] = run(one_vector, queries)
-    out["dense, best passage (shipped)"] = run(mode_ranker(searcher, "dense"), queries)
+    return rank
+
+
+def unstemmed_ranker(ids: list[str], texts: list[str]) -> Ranker:
+    """BM25 over the same texts without the stemmer."""
+    import bm25s
 
     plain = bm25s.BM25()
-    plain.index(bm25s.tokenize([entry_texts[i] for i in ids], stopwords="en", show_progress=False), show_progress=False)
+    plain.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
 
-    def unstemmed(q: str) -> list[str]:
+    def rank(q: str) -> list[str]:
         tokens = [t for t in bm25s.tokenize([q], stopwords="en", return_ids=False, show_progress=False)[0] if t in plain.vocab_dict]
         if not tokens:
             return []
         scores = plain.get_scores(tokens)
         return [ids[j] for j in np.argsort(-scores)[:K] if scores[j] > 0]
 
-    out["bm25, unstemmed"] = run(unstemmed, queries)
-    out["bm25, stemmed (shipped)"] = run(mode_ranker(searcher, "bm25"), queries)
-    out["hybrid, RRF k=60"] = run(mode_ranker(searcher, "hybrid", method="rrf", rrf_k=60.0), queries)
-    out["hybrid, RRF k=10"] = run(mode_ranker(searcher, "hybrid", method="rrf", rrf_k=10.0), queries)
-    for weight in (0.4, 0.5, 0.6, 0.7, 0.8):
-        out[f"hybrid, min-max, dense weight {weight}"] = run(mode_ranker(searcher, "hybrid", method="weighted", dense_weight=weight), queries)
-    return out
-
+    return rank

@@ -1,24 +1,32 @@
-"""Fusing dense and sparse rankings into one: a small step of its own, tested alone.
+"""Fusing the dense and BM25 rankings into one: a small step of its own, tested alone.
 
-Both functions take ``{entry_id: score}`` maps (higher is better) and return one map.
-``kb eval`` compares them; the default is the one that won on our query set.
+A strategy is chosen once, when a :class:`~kb.search.searcher.Searcher` is made, not per
+query. ``DEFAULT`` is the one search ships with and ``kb eval`` measures as "hybrid";
+``kb eval --variants`` scores the alternatives it was chosen over. Scores are maps from
+an entry (any hashable key) to a score, higher better.
 """
 
 from __future__ import annotations
 
-Scores = dict[str, float]
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+E = TypeVar("E", bound=Hashable)
+
+RRF_K = 60.0  # the constant of the paper that introduced RRF (Cormack et al., 2009)
 
 
-def rrf(rankings: list[Scores], k: float = 60.0) -> Scores:
+def rrf(rankings: list[Mapping[E, float]], k: float = RRF_K) -> dict[E, float]:
     """Reciprocal rank fusion: sum of 1 / (k + rank). Ignores score magnitudes."""
-    fused: Scores = {}
+    fused: dict[E, float] = {}
     for scores in rankings:
-        for rank, entry_id in enumerate(sorted(scores, key=scores.__getitem__, reverse=True), start=1):
-            fused[entry_id] = fused.get(entry_id, 0.0) + 1.0 / (k + rank)
+        for rank, entry in enumerate(sorted(scores, key=scores.__getitem__, reverse=True), start=1):
+            fused[entry] = fused.get(entry, 0.0) + 1.0 / (k + rank)
     return fused
 
 
-def normalise(scores: Scores) -> Scores:
+def normalise(scores: Mapping[E, float]) -> dict[E, float]:
     """Min-max to [0, 1] so a cosine and a BM25 score can be added."""
     if not scores:
         return {}
@@ -28,10 +36,41 @@ def normalise(scores: Scores) -> Scores:
     return {e: (s - low) / (high - low) for e, s in scores.items()}
 
 
-def weighted(rankings: list[Scores], weights: list[float]) -> Scores:
+def weighted(rankings: list[Mapping[E, float]], weights: list[float]) -> dict[E, float]:
     """Normalised-score combination: keeps how far ahead the leaders are."""
-    fused: Scores = {}
+    fused: dict[E, float] = {}
     for scores, weight in zip(rankings, weights, strict=True):
-        for entry_id, score in normalise(scores).items():
-            fused[entry_id] = fused.get(entry_id, 0.0) + weight * score
+        for entry, score in normalise(scores).items():
+            fused[entry] = fused.get(entry, 0.0) + weight * score
     return fused
+
+
+class Fusion(Protocol):
+    """How a hybrid search combines the two rankers' scores."""
+
+    def fuse(self, dense: Mapping[E, float], bm25: Mapping[E, float]) -> dict[E, float]: ...
+
+
+@dataclass(frozen=True)
+class WeightedMinMax:
+    """Min-max normalised scores, ``dense_weight`` for dense and the rest for BM25."""
+
+    dense_weight: float
+
+    def fuse(self, dense: Mapping[E, float], bm25: Mapping[E, float]) -> dict[E, float]:
+        return weighted([dense, bm25], [self.dense_weight, 1 - self.dense_weight])
+
+
+@dataclass(frozen=True)
+class ReciprocalRank:
+    """Reciprocal rank fusion; a smaller ``k`` separates the top ranks more."""
+
+    k: float = RRF_K
+
+    def fuse(self, dense: Mapping[E, float], bm25: Mapping[E, float]) -> dict[E, float]:
+        return rrf([dense, bm25], self.k)
+
+
+# Chosen by `kb eval --variants` on tests/eval/queries.yaml (see README): min-max fusion
+# with dense and BM25 weighted equally beat RRF (k=60 and k=10) and either ranker alone.
+DEFAULT: Fusion = WeightedMinMax(dense_weight=0.5)

@@ -1,10 +1,10 @@
-"""The search index on disk: passage vectors in faiss, BM25 in bm25s, and a manifest.
+"""Building the search index on disk: passage vectors in faiss, BM25 in bm25s, and a manifest.
 
 Layout of the data folder (default ``.kb/``)::
 
     CURRENT            name of the live index version (replaced atomically)
     index-<stamp>/     manifest.json, records.json, passages.json, vectors.npy,
-                       dense.faiss, bm25/
+                       dense.faiss, bm25/   (read by kb.search.version)
     onnx/<model>/      the encoder exported to ONNX, for fast queries
 
 A build writes a new version folder and only then points ``CURRENT`` at it, so a build
@@ -14,29 +14,33 @@ content hash and model are unchanged keeps its vectors.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
-import shutil
-import tempfile
 import time
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
+from kb.errors import IndexMissing  # noqa: F401  (re-exported for callers)
+from kb.search.bm25 import tokenize
 from kb.search.encoder import DEFAULT_MODEL, Encoder
-from kb.files import write_atomic
-from kb.errors import IndexMissing, WriteFailed  # noqa: F401  (IndexMissing re-exported for callers)
+from kb.search.version import IndexVersion, Manifest, publish
+from kb.search.version import current_dir as current_dir  # re-exported for callers that need only the folder
 
 if TYPE_CHECKING:
     from kb.content import Content
+    from kb.models import EntryBase
+    from kb.search.passages import Passage
 
 FORMAT = 1
 PASSAGE_FORMAT = 2  # bump when kb.passages changes what the encoder sees: vectors are redone
+EMBED_BATCH = 32
 Progress = Callable[[int, int], None]  # (done, total): the CLI draws a bar from it
 
 
@@ -60,41 +64,27 @@ def content_signature(root: Path) -> dict[str, list[int]]:
     return signature
 
 
-def current_dir(data_dir: Path) -> Path | None:
-    pointer = data_dir / "CURRENT"
-    if not pointer.exists():
-        return None
-    version = data_dir / pointer.read_text().strip()
-    return version if (version / "manifest.json").exists() else None
-
-
-def read_manifest(data_dir: Path) -> dict[str, Any] | None:
-    version = current_dir(data_dir)
-    return json.loads((version / "manifest.json").read_text()) if version else None
-
-
 def onnx_dir(data_dir: Path, model: str) -> Path:
     return data_dir / "onnx" / re.sub(r"[^A-Za-z0-9_.-]+", "_", model)
 
 
-def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, ensure_ascii=False))
+def built_like_this(manifest: Manifest) -> bool:
+    """Whether this kb would index the same way; if not, the version's vectors are redone."""
+    return manifest.get("format") == FORMAT and manifest.get("passage_format") == PASSAGE_FORMAT
 
 
-def _previous_vectors(data_dir: Path, model: str) -> tuple[dict[str, str], dict[str, np.ndarray]]:
-    """Hashes and vectors of the live index, if it was built with the same model."""
-    version = current_dir(data_dir)
+def freshness(data_dir: Path, content_root: Path) -> str:
+    """``missing``, ``fresh``, ``stale`` (content files changed since the build) or
+    ``outdated`` (built by a kb that indexed differently)."""
+    version = IndexVersion.current(data_dir)
     if version is None:
-        return {}, {}
-    manifest = json.loads((version / "manifest.json").read_text())
-    if manifest.get("model") != model or manifest.get("format") != FORMAT or manifest.get("passage_format") != PASSAGE_FORMAT:
-        return {}, {}
-    owners = [p["entry_id"] for p in json.loads((version / "passages.json").read_text())]
-    vectors = np.load(version / "vectors.npy")
-    by_entry: dict[str, list[int]] = {}
-    for row, owner in enumerate(owners):
-        by_entry.setdefault(owner, []).append(row)
-    return manifest["entries"], {e: vectors[rows] for e, rows in by_entry.items()}
+        return "missing"
+    if not built_like_this(version.manifest):
+        return "outdated"
+    return "fresh" if version.manifest["files"] == content_signature(content_root) else "stale"
+
+
+# --- building --------------------------------------------------------------------------
 
 
 def build(
@@ -106,86 +96,133 @@ def build(
     force: bool = False,
 ) -> BuildReport:
     """Build (or refresh) the index for ``content`` and make it live atomically."""
-    import faiss
-
     from kb.content import entry_hash
-    from kb.search.passages import Passage, bm25_text, filter_vocabulary, passage_input, passages, record
 
     started = time.perf_counter()
     data_dir.mkdir(parents=True, exist_ok=True)
     old_hashes, old_vectors = ({}, {}) if force else _previous_vectors(data_dir, model)
     entries = content.published()
     hashes = {e.id: entry_hash(e) for e in entries}
+    plan = _plan(entries, hashes, old_hashes, old_vectors)
 
-    all_passages: list[Passage] = []
-    inputs: list[str] = []
-    todo: list[int] = []  # rows still to embed
-    reused: dict[int, np.ndarray] = {}
-    reused_entries = 0
+    onnx = onnx_dir(data_dir, model)
+    encoder = encoder_factory() if (plan.todo or not onnx.exists()) else None  # loading it is the slow part
+    vectors = _vectors(plan, encoder, progress)
+    if encoder is not None and not onnx.exists() and hasattr(encoder, "export_onnx"):
+        encoder.export_onnx(onnx)
+
+    def write(folder: Path) -> None:
+        _write_files(folder, content, entries, plan.passages, vectors)
+        manifest = _manifest(content, data_dir, model, hashes, vectors, started)
+        _write_json(folder / "manifest.json", manifest)  # last: its presence marks a complete version
+
+    version = f"index-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
+    publish(data_dir, version, write)
+    return BuildReport(version, len(entries), len(plan.passages), len(plan.todo), plan.reused_entries, time.perf_counter() - started)
+
+
+def _previous_vectors(data_dir: Path, model: str) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """Hashes and vectors of the live index, if it was built with the same model."""
+    version = IndexVersion.current(data_dir)
+    if version is None or version.manifest.get("model") != model or not built_like_this(version.manifest):
+        return {}, {}
+    vectors = version.vectors()
+    by_entry: dict[str, list[int]] = {}
+    for row, passage in enumerate(version.passages):
+        by_entry.setdefault(passage["entry_id"], []).append(row)
+    return version.manifest["entries"], {e: vectors[rows] for e, rows in by_entry.items()}
+
+
+@dataclass
+class _Plan:
+    """Every passage of a build, and which of them keep their vectors from the last one."""
+
+    passages: list[Passage] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)  # what the encoder sees, per passage
+    todo: list[int] = field(default_factory=list)  # rows still to embed
+    reused: dict[int, np.ndarray] = field(default_factory=dict)  # row → its kept vector
+    reused_entries: int = 0
+
+
+def _plan(entries: list[EntryBase], hashes: dict[str, str], old_hashes: dict[str, str], old_vectors: dict[str, np.ndarray]) -> _Plan:
+    from kb.search.passages import passage_input, passages
+
+    plan = _Plan()
     for entry in entries:
         entry_passages = passages(entry)
-        keep = old_hashes.get(entry.id) == hashes[entry.id] and entry.id in old_vectors and len(old_vectors[entry.id]) == len(entry_passages)
-        reused_entries += keep
+        old = old_vectors.get(entry.id) if old_hashes.get(entry.id) == hashes[entry.id] else None
+        if old is not None and len(old) != len(entry_passages):
+            old = None
+        plan.reused_entries += old is not None
         for i, passage in enumerate(entry_passages):
-            row = len(all_passages)
-            all_passages.append(passage)
-            inputs.append(passage_input(entry, passage))
-            if keep:
-                reused[row] = old_vectors[entry.id][i]
+            row = len(plan.passages)
+            plan.passages.append(passage)
+            plan.inputs.append(passage_input(entry, passage))
+            if old is not None:
+                plan.reused[row] = old[i]
             else:
-                todo.append(row)
+                plan.todo.append(row)
+    return plan
 
-    encoder = encoder_factory() if (todo or not onnx_dir(data_dir, model).exists()) else None
-    dims = encoder.dimensions if encoder else int(next(iter(reused.values())).shape[0])
-    vectors = np.zeros((len(all_passages), dims), dtype=np.float32)
-    for row, vector in reused.items():
+
+def _vectors(plan: _Plan, encoder: Encoder | None, progress: Progress | None) -> npt.NDArray[np.float32]:
+    """Every passage's vector: kept ones copied, the rest embedded a batch at a time.
+    ``encoder`` is None only when nothing needs embedding."""
+    dims = encoder.dimensions if encoder is not None else int(next(iter(plan.reused.values())).shape[0])
+    vectors = np.zeros((len(plan.passages), dims), dtype=np.float32)
+    for row, vector in plan.reused.items():
         vectors[row] = vector
     if progress:
-        progress(0, len(todo))
-    batch = 32
-    for start in range(0, len(todo), batch):
-        rows = todo[start : start + batch]
-        vectors[rows] = encoder.encode([inputs[r] for r in rows])  # type: ignore[union-attr]
+        progress(0, len(plan.todo))
+    if encoder is not None:
+        _embed(encoder, plan, vectors, progress)
+    return vectors
+
+
+def _embed(encoder: Encoder, plan: _Plan, vectors: npt.NDArray[np.float32], progress: Progress | None) -> None:
+    for start in range(0, len(plan.todo), EMBED_BATCH):
+        rows = plan.todo[start : start + EMBED_BATCH]
+        vectors[rows] = encoder.encode([plan.inputs[r] for r in rows])
         if progress:
-            progress(min(start + batch, len(todo)), len(todo))
+            progress(min(start + EMBED_BATCH, len(plan.todo)), len(plan.todo))
 
-    if encoder is not None and not onnx_dir(data_dir, model).exists() and hasattr(encoder, "export_onnx"):
-        encoder.export_onnx(onnx_dir(data_dir, model))
 
-    version = f"index-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
-    tmp = Path(tempfile.mkdtemp(dir=data_dir, prefix=f".{version}."))
-    try:
-        dense = faiss.IndexFlatIP(dims)
-        if len(vectors):
-            dense.add(vectors)
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
-        np.save(tmp / "vectors.npy", vectors)
-        _write_json(tmp / "passages.json", [{"entry_id": p.entry_id, "field": p.field, "text": p.text} for p in all_passages])
-        _write_json(tmp / "records.json", [record(e, content) for e in entries])
-        _save_bm25([bm25_text(e, content) for e in entries], tmp / "bm25")
-        manifest = {
-            "format": FORMAT,
-            "passage_format": PASSAGE_FORMAT,
-            "model": model,
-            "dimensions": dims,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "build_seconds": round(time.perf_counter() - started, 3),
-            "content_root": str(content.root),
-            "entries": hashes,
-            "files": content_signature(content.root),
-            "passages": len(all_passages),
-            "vocabulary": filter_vocabulary(content),
-            "onnx": str(onnx_dir(data_dir, model).relative_to(data_dir)),
-        }
-        _write_json(tmp / "manifest.json", manifest)
-        os.replace(tmp, data_dir / version)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):  # a full disk: the live version stays as it was
-            raise WriteFailed(data_dir / version, exc) from None
-        raise
-    _point_current(data_dir, version)
-    return BuildReport(version, len(entries), len(all_passages), len(todo), reused_entries, time.perf_counter() - started)
+def _write_files(folder: Path, content: Content, entries: list[EntryBase], passages: list[Passage], vectors: npt.NDArray[np.float32]) -> None:
+    import faiss
+
+    from kb.search.passages import bm25_text, record
+
+    dense = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        dense.add(vectors)
+    faiss.write_index(dense, str(folder / "dense.faiss"))
+    np.save(folder / "vectors.npy", vectors)
+    _write_json(folder / "passages.json", [{"entry_id": p.entry_id, "field": p.field, "text": p.text} for p in passages])
+    _write_json(folder / "records.json", [record(e, content) for e in entries])
+    _save_bm25([bm25_text(e, content) for e in entries], folder / "bm25")
+
+
+def _manifest(content: Content, data_dir: Path, model: str, hashes: dict[str, str], vectors: npt.NDArray[np.float32], started: float) -> Manifest:
+    from kb.search.passages import filter_vocabulary
+
+    return {
+        "format": FORMAT,
+        "passage_format": PASSAGE_FORMAT,
+        "model": model,
+        "dimensions": vectors.shape[1],
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "build_seconds": round(time.perf_counter() - started, 3),
+        "content_root": str(content.root),
+        "entries": hashes,
+        "files": content_signature(content.root),
+        "passages": len(vectors),
+        "vocabulary": filter_vocabulary(content),
+        "onnx": str(onnx_dir(data_dir, model).relative_to(data_dir)),
+    }
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False))
 
 
 def _save_bm25(texts: list[str], directory: Path) -> None:
@@ -194,62 +231,3 @@ def _save_bm25(texts: list[str], directory: Path) -> None:
     retriever = bm25s.BM25()
     retriever.index(tokenize(texts), show_progress=False)
     retriever.save(str(directory), show_progress=False)
-
-
-@functools.cache
-def stemmer() -> Any:
-    """One English Snowball stemmer: the evaluation found stemming helps BM25 here."""
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def tokenize(texts: list[str]) -> Any:
-    """Stemmed, stopword-free tokens for indexing."""
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), show_progress=False)
-
-
-def query_tokens(text: str) -> list[str]:
-    import bm25s
-
-    tokens: list[str] = bm25s.tokenize([text], stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=False)[0]
-    return tokens
-
-
-def _point_current(data_dir: Path, version: str) -> None:
-    """Switch ``CURRENT`` atomically, then remove versions no longer live, and what
-    builds killed midway left behind."""
-    write_atomic(data_dir / "CURRENT", version)
-    for old in data_dir.glob("index-*"):
-        if old.name != version:
-            shutil.rmtree(old, ignore_errors=True)
-    for partial in data_dir.glob(".index-*"):
-        if not _builder_alive(partial.name):
-            shutil.rmtree(partial, ignore_errors=True)
-
-
-def _builder_alive(name: str) -> bool:
-    """Whether the process that named this build folder (``.index-<time>-<pid>.<random>``) runs."""
-    pid = name.split(".")[1].rsplit("-", 1)[-1]
-    if not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def freshness(data_dir: Path, content_root: Path) -> str:
-    """``missing``, ``fresh``, ``stale`` (content files changed since the build) or
-    ``outdated`` (built by a kb that indexed differently)."""
-    manifest = read_manifest(data_dir)
-    if manifest is None:
-        return "missing"
-    if manifest.get("format") != FORMAT or manifest.get("passage_format") != PASSAGE_FORMAT:
-        return "outdated"
-    return "fresh" if manifest["files"] == content_signature(content_root) else "stale"

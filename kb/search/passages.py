@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import get_args
 
 from kb.content import Content
 from kb.entry_types import entry_url
 from kb.models import CaseStudy, Dilemma, EntryBase, Framework, OrganisationKind
+from kb.search.version import Record
 
 MAX_PASSAGE_CHARS = 900  # ~200 tokens: stays under the model's 256-token window
 
@@ -105,7 +106,7 @@ def facets(entry: EntryBase, content: Content) -> dict[str, list[str]]:
     return out
 
 
-def record(entry: EntryBase, content: Content) -> dict[str, Any]:
+def record(entry: EntryBase, content: Content) -> Record:
     """What search results show about an entry, stored in the index so a query needs no YAML."""
     return {
         "id": entry.id,

@@ -8,17 +8,20 @@ The threshold was measured on the real content (``bench/similarity_threshold.py`
 
 from __future__ import annotations
 
-import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from kb.search.version import IndexVersion, Record
 
 if TYPE_CHECKING:
     from kb.content import Content
     from kb.models import EntryBase
+    from kb.search.encoder import Encoder
 
 # Measured by bench/similarity_threshold.py on the 91 real entries: the closest of the 817
 # pairs of distinct same-type entries is 0.875 (p95 of each entry's closest 0.819), while
@@ -54,7 +57,7 @@ _EMBEDDED: dict[tuple[str, str], np.ndarray] = {}
 _EMBEDDED_MAX = 2000
 
 
-def entry_vector(entry: EntryBase, encoder: Any) -> np.ndarray:
+def entry_vector(entry: EntryBase, encoder: Encoder) -> np.ndarray:
     """Embed an entry the way the index does and return its normalised centre."""
     from kb.content import entry_hash
     from kb.search.passages import passage_input, passages
@@ -85,7 +88,7 @@ class Catalogue:
     """Every indexed entry's centre, read straight from the index files: no faiss, no BM25
     and no encoder, so it is cheap enough for `kb validate`."""
 
-    records: list[dict[str, Any]]
+    records: list[Record]
     vectors: np.ndarray  # one normalised row per record
     hashes: dict[str, str]  # entry id -> content hash when indexed (to spot stale rows)
     onnx: Path  # the index's exported query encoder
@@ -94,18 +97,13 @@ class Catalogue:
         self.position = {r["id"]: i for i, r in enumerate(self.records)}
 
     @classmethod
-    def load(cls, data_dir: Path) -> "Catalogue | None":
-        from kb.search import index
-
-        version = index.current_dir(data_dir)
+    def load(cls, data_dir: Path) -> Catalogue | None:
+        version = IndexVersion.current(data_dir)
         if version is None:
             return None
-        manifest = json.loads((version / "manifest.json").read_text())
-        records = json.loads((version / "records.json").read_text())
-        position = {r["id"]: i for i, r in enumerate(records)}
-        owners = [position[p["entry_id"]] for p in json.loads((version / "passages.json").read_text())]
-        vectors = np.load(version / "vectors.npy")
-        return cls(records, centres(vectors, owners, len(records)), manifest.get("entries", {}), data_dir / manifest["onnx"])
+        records = version.records
+        vectors = centres(version.vectors(), version.passage_owner.tolist(), len(records))
+        return cls(records, vectors, version.manifest.get("entries", {}), version.onnx_dir)
 
     def vector(self, entry: EntryBase) -> np.ndarray | None:
         """The entry's centre as indexed, if the index holds this very version of it."""
@@ -117,14 +115,16 @@ class Catalogue:
         vector: np.ndarray = self.vectors[where]
         return vector
 
-    def encoder(self) -> Any:
+    def encoder(self) -> Encoder | None:
         """The ONNX query encoder exported with the index; None rather than load torch."""
         from kb.search.encoder import OnnxEncoder
 
         return OnnxEncoder(self.onnx) if (self.onnx / "model.onnx").exists() else None
 
 
-def content_vectors(content: Content, catalogue: Catalogue, encoder: Any = None, limit: int = MAX_EMBED) -> tuple[dict[str, np.ndarray], Any, list[str]]:
+def content_vectors(
+    content: Content, catalogue: Catalogue, encoder: Encoder | None = None, limit: int = MAX_EMBED
+) -> tuple[dict[str, np.ndarray], Encoder | None, list[str]]:
     """Every entry's centre: from the index when unchanged since the build, else embedded
     now with the ONNX encoder, at most ``limit`` of them (a stale index should not make a
     check slow). Returns the vectors, the encoder (if one was needed) and notes on gaps."""
@@ -138,7 +138,9 @@ def content_vectors(content: Content, catalogue: Catalogue, encoder: Any = None,
             todo.append(entry)
     notes = []
     if todo:
-        encoder = encoder or catalogue.encoder()
+        # No encoder for too many: it would go unused, and its loader thread still
+        # running at exit can abort the process.
+        encoder = encoder or (catalogue.encoder() if len(todo) <= limit else None)
         if encoder is None or len(todo) > limit:
             notes.append(f"{len(todo)} entries changed since the search index was built were not compared for duplicates (run `kb index`)")
             return vectors, encoder, notes
@@ -147,7 +149,9 @@ def content_vectors(content: Content, catalogue: Catalogue, encoder: Any = None,
     return vectors, encoder, notes
 
 
-def similar_to(entry: EntryBase, content: Content, data_dir: Path, encoder: Any = None, threshold: float = SIMILAR_THRESHOLD) -> tuple[list[SimilarEntry], list[str]]:
+def similar_to(
+    entry: EntryBase, content: Content, data_dir: Path, encoder: Encoder | None = None, threshold: float = SIMILAR_THRESHOLD
+) -> tuple[list[SimilarEntry], list[str]]:
     """Entries of ``content`` (same type, other id) very like ``entry``: a new entry or a
     submission. Returns them, most similar first, and notes on what was not compared."""
     catalogue = Catalogue.load(data_dir)
@@ -156,7 +160,7 @@ def similar_to(entry: EntryBase, content: Content, data_dir: Path, encoder: Any 
     vectors, encoder, notes = content_vectors(content, catalogue, encoder)
     encoder = encoder or catalogue.encoder()
     if encoder is None:
-        return [], notes + ["the index has no ONNX encoder, so similar entries were not looked for (run `kb index --force`)"]
+        return [], [*notes, "the index has no ONNX encoder, so similar entries were not looked for (run `kb index --force`)"]
     mine = entry_vector(entry, encoder)
     found = []
     for other_id, vector in vectors.items():

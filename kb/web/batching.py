@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from typing import Any
+from typing import Protocol
 
 import numpy as np
+
+
+class Encodes(Protocol):
+    """All the batcher needs of an encoder (kb.search.encoder.Encoder, or a test's)."""
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
 class QueryBatcher:
     """Collects query texts from concurrent requests; embeds them one batch at a time."""
 
-    def __init__(self, encoder: Any, max_batch: int = 32, cache_size: int = 1024):
+    def __init__(self, encoder: Encodes, max_batch: int = 32, cache_size: int = 1024):
         self.encoder = encoder
         self.max_batch = max_batch
         self.cache: OrderedDict[str, np.ndarray] = OrderedDict()

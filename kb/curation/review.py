@@ -1,0 +1,88 @@
+"""A curator's decision on a pending submission: see it, approve it or reject it.
+
+Only approval writes into ``content/``, and only after checking the entry again against
+the content as it is that day; either decision is kept under ``approved/`` or ``rejected/``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kb.curation.checks import check_entry
+from kb.curation.entries import render_entry_data, today, write_entry
+from kb.curation.store import Submission, SubmissionStore, now_iso
+from kb.errors import EntryInvalid, KbError
+
+if TYPE_CHECKING:
+    from kb.core import KnowledgeBase
+    from kb.models import EntryBase
+
+
+@dataclass
+class Review:
+    """What a curator sees before deciding."""
+
+    submission: Submission
+    text: str  # the entry as it would be written
+    same_title: Path | None  # an entry already in the content with the same title
+    diff: str  # unified diff from that entry's file to this submission ('' if none)
+
+
+def _same(title: str) -> str:
+    return " ".join(title.lower().split())
+
+
+def review(kb: KnowledgeBase, store: SubmissionStore, entry_id: str) -> Review:
+    submission = store.get(entry_id)
+    text = render_entry_data(submission.entry)
+    for entry in kb.content.entries.values():
+        if _same(entry.title) == _same(submission.title):
+            path = kb.content.files[entry.id]
+            return Review(submission, text, path, _diff(path, text, submission.id))
+    return Review(submission, text, None, "")
+
+
+def _diff(path: Path, text: str, submission_id: str) -> str:
+    before = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    diff = difflib.unified_diff(
+        before, text.splitlines(keepends=True), fromfile=f"content/{path.parent.name}/{path.name}", tofile=f"submission/{submission_id}.yaml"
+    )
+    return "".join(diff)
+
+
+@dataclass
+class Approved:
+    entry: EntryBase
+    path: Path
+    record: Path
+
+
+def approve(kb: KnowledgeBase, store: SubmissionStore, entry_id: str, reviewer: str) -> Approved:
+    """Publish a pending submission: checked again against today's content, written into
+    ``content/`` (never over an entry), then recorded under ``approved/``.
+
+    The caller refreshes the index (it may need the embedding model)."""
+    if not reviewer.strip():
+        raise KbError("say who is approving it: --reviewer NAME")
+    submission = store.get(entry_id)
+    decided = today()
+    data = {**submission.entry, "status": "published", "reviewed_by": reviewer.strip(), "added": decided, "updated": decided}
+    entry, problems = check_entry(data, kb.content, str(submission.path))
+    if problems or entry is None:
+        raise EntryInvalid(problems)
+    path = write_entry(kb, entry)
+    record = store.archive(
+        submission, store.approved_dir, {"outcome": "approved", "by": reviewer.strip(), "at": now_iso(), "path": f"content/{path.parent.name}/{path.name}"}
+    )
+    return Approved(entry, path, record)
+
+
+def reject(store: SubmissionStore, entry_id: str, reason: str, reviewer: str) -> Path:
+    """Turn a submission down; it is kept under ``rejected/`` with the reason."""
+    if not reason.strip():
+        raise KbError("give the contributor a reason: --reason TEXT")
+    submission = store.get(entry_id)
+    return store.archive(submission, store.rejected_dir, {"outcome": "rejected", "by": reviewer, "at": now_iso(), "reason": reason.strip()})

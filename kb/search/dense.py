@@ -1,0 +1,73 @@
+"""The dense ranker: passage vectors in a flat faiss inner-product index.
+
+An entry scores by its best passage (the evaluation found this beats one vector per
+entry: long entries blur into an average). faiss returns passages, so it is asked for
+more than ``k`` and widened until ``k`` distinct entries are found.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from kb.search.filters import Selection
+
+if TYPE_CHECKING:
+    import faiss
+
+
+class DenseRanker:
+    """Best-passage cosine per entry; passages are rows, ``owner[row]`` their entry."""
+
+    def __init__(self, index: faiss.Index, owner: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]):
+        import faiss
+
+        self.index = index
+        self.owner = owner.tolist()  # plain ints: read once per hit on the hot path
+        self.vectors = vectors  # the same vectors as the index, for centres
+        self.faiss = faiss
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    def restrict(self, rows: npt.NDArray[np.int64]) -> faiss.SearchParameters | None:
+        """faiss's parameters limiting a search to ``rows``; None when nothing needs
+        limiting (every row allowed, or none, which is never searched)."""
+        if not 0 < len(rows) < len(self):
+            return None
+        params = self.faiss.SearchParameters()
+        params.sel = self.faiss.IDSelectorBatch(rows)
+        return params
+
+    def scores(self, vector: npt.NDArray[np.float32], selection: Selection, k: int) -> tuple[dict[int, float], dict[int, int]]:
+        """Entry → best passage cosine, for at least the top ``k`` allowed entries; and
+        entry → that passage's row."""
+        rows = selection.rows
+        if len(rows) == 0:
+            return {}, {}
+        wanted = min(len(rows), max(64, k * 16))
+        while True:
+            best, where = self._best_passages(vector, wanted, selection.dense_params)
+            if len(best) >= min(k, len(selection.entries)) or wanted >= len(rows):
+                return best, where
+            wanted = min(len(rows), wanted * 4)
+
+    def _best_passages(self, vector: npt.NDArray[np.float32], wanted: int, params: faiss.SearchParameters | None) -> tuple[dict[int, float], dict[int, int]]:
+        sims, ids = self.index.search(vector.reshape(1, -1), wanted, params=params)
+        best: dict[int, float] = {}
+        where: dict[int, int] = {}
+        for sim, row in zip(sims[0].tolist(), ids[0].tolist(), strict=True):
+            if row < 0:  # fewer allowed rows than asked for
+                continue
+            owner = self.owner[row]
+            if owner not in best:  # results come best first: the first is the max
+                best[owner], where[owner] = sim, row
+        return best, where
+
+    def centre(self, rows: list[int]) -> npt.NDArray[np.float32]:
+        """The normalised mean of these passages' vectors: an entry as a whole."""
+        centre = np.asarray(self.vectors[rows].mean(axis=0), dtype=np.float32)
+        centre /= np.linalg.norm(centre) or 1.0
+        return centre

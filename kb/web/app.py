@@ -1,0 +1,50 @@
+"""The app: the JSON API under /api, a thin door onto :class:`kb.core.KnowledgeBase`, and
+the built site at /.
+
+Every response is a pydantic model, so the OpenAPI spec at ``/api/openapi.json`` is
+exact, and it is completed from the loaded content when the app is created. Every error
+is JSON. Every response, of the API and of the site, carries the security headers
+described in SECURITY.md. The parts, each in its module of kb.web: one router per area
+(search, entries, submissions, service), what they are given (deps), the error handlers
+(errors), the catch-all for /api (fallback), the headers (security), the spec (openapi).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from kb.core import KnowledgeBase
+from kb.web import entries, fallback, search, service, submissions
+from kb.web.deps import Services
+from kb.web.docs import OPENAPI_URL, TITLE
+from kb.web.errors import HANDLERS
+from kb.web.openapi import complete_spec
+from kb.web.security import KbApi, Policies
+
+ROUTERS = (search.router, entries.router, service.router, submissions.router)  # in the order the spec lists them
+
+
+def create_app(kb: KnowledgeBase, site_dir: Path | None = None) -> FastAPI:
+    """The API under ``/api`` and, if given, the built site at ``/``."""
+    site = site_dir if site_dir is not None and site_dir.is_dir() else None
+    app = KbApi(Policies.for_app(site), title=TITLE, version="1", docs_url=None, redoc_url=None, openapi_url=OPENAPI_URL, exception_handlers=HANDLERS)
+    services = Services.load(kb)
+    app.state.services = services
+    for router in ROUTERS:
+        app.include_router(router)
+    fallback.install(app, ROUTERS)  # last of the /api routes
+    if site is not None:
+        # StaticFiles resolves every path and refuses any outside site_dir (symlinks too).
+        app.mount("/", StaticFiles(directory=site, html=True), name="site")
+    complete_spec(app.openapi(), kb, services.searcher)  # FastAPI keeps the spec it returns
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """App factory for `kb serve --workers N`: each worker opens the index itself."""
+    site = os.environ.get("KB_SITE_DIR")
+    return create_app(KnowledgeBase.open(), Path(site) if site else None)

@@ -1,0 +1,43 @@
+"""Reading the published entries and the taxonomy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from kb.core import summary_json
+from kb.models import Entry, Taxonomy
+from kb.web.deps import KnowledgeBaseDep
+from kb.web.models import ERRORS, NOT_FOUND, EntryPage, EntrySummary, EntryType
+
+router = APIRouter(tags=["entries"])
+
+
+@router.get("/api/entries", response_model=EntryPage, responses=ERRORS)
+def entries(
+    kb: KnowledgeBaseDep,
+    type: EntryType | None = Query(None),
+    theme: str | None = Query(None, max_length=100),
+    enabler: str | None = Query(None, max_length=100),
+    barrier: str | None = Query(None, max_length=100),
+    kind: str | None = Query(None, max_length=100),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    limit: int = Query(50, ge=1, le=200),
+) -> EntryPage:
+    """Published entries, filtered by type and taxonomy, a page at a time."""
+    chosen = kb.entries(type, theme=theme, enabler=enabler, barrier=barrier, kind=kind)
+    page = chosen[offset : offset + limit]
+    return EntryPage(total=len(chosen), offset=offset, limit=limit, items=[EntrySummary(**summary_json(e)) for e in page])
+
+
+@router.get("/api/entries/{entry_id}", response_model=Entry, responses=NOT_FOUND)
+def entry(entry_id: str, kb: KnowledgeBaseDep) -> Any:  # Any: Entry is a union of the entry models
+    """One entry in full, with its sources."""
+    return kb.get(entry_id)
+
+
+@router.get("/api/taxonomy", response_model=Taxonomy)
+def taxonomy(kb: KnowledgeBaseDep) -> Taxonomy:
+    """Themes, population groups, care settings and roles."""
+    return kb.content.taxonomy

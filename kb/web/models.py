@@ -1,0 +1,141 @@
+"""What the OpenAPI document declares: the parameters' types, the response models, and
+the answers other than 200 each endpoint may give.
+
+A search result and a similar entry are the search package's own dataclasses made
+pydantic (subclasses that add only descriptions), so that a field added there is in the
+API, and in its spec, at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+
+from kb.entry_types import ENTRY_TYPES
+from kb.search.explain import Result
+from kb.search.similarity import SimilarEntry
+
+EntryType = Literal["case-study", "top-tip", "enabler", "barrier", "mdt-characteristic", "dilemma", "framework"]
+SearchType = Literal[EntryType, "all"]
+assert list(get_args(EntryType)) == ENTRY_TYPES  # spelled out so that the spec lists them; kb.entry_types is the one list
+
+_NULL = {"type": "null"}
+
+
+def declared(descriptions: dict[str, str]) -> Callable[[dict[str, Any]], None]:
+    """Edits the JSON Schema of a response dataclass into the one the API declares:
+    ``descriptions`` on their fields (a KeyError at import if one names no field); no
+    defaults, which say nothing of a response; required, the fields that are never null
+    (as the spec has said since its first version)."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        properties: dict[str, dict[str, Any]] = schema["properties"]
+        for name, text in descriptions.items():
+            properties[name]["description"] = text
+        for field in properties.values():
+            field.pop("default", None)
+        schema["required"] = [name for name, field in properties.items() if _NULL not in field.get("anyOf", [])]
+
+    return edit
+
+
+_RESULT_FIELDS = {
+    "score": "Fused score (hybrid), cosine (dense) or BM25 score.",
+    "url": "The entry's page on the learning site, relative to its root.",
+    "match": "The passage that matched best: why this entry was returned.",
+    "match_terms": "Words of the passage that share a stem with the query.",
+}
+
+
+@pydantic_dataclass(config=ConfigDict(json_schema_extra=declared(_RESULT_FIELDS)))
+class SearchResult(Result):
+    pass  # no docstring: it would become the schema's description
+
+
+_SIMILAR_FIELDS = {"similarity": "Cosine similarity of the two entries' mean passage vectors (warning at 0.89 or more)."}
+
+
+@pydantic_dataclass(frozen=True, config=ConfigDict(json_schema_extra=declared(_SIMILAR_FIELDS)))
+class SimilarEntryModel(SimilarEntry):
+    pass
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: str
+    results: list[SearchResult]
+
+
+class EntrySummary(BaseModel):
+    id: str
+    type: str
+    title: str
+    organisation: str | None = None
+    summary: str
+    url: str
+
+
+class EntryPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[EntrySummary]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    entries: int
+    passages: int
+    built_at: str
+    model: str
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    detail: list[ErrorItem] | str
+
+
+class SubmissionReceipt(BaseModel):
+    id: str = Field(description="The submission's id: the entry's id.")
+    type: str
+    title: str
+    status: Literal["pending"] = Field(description="Waiting for a curator (kb review).")
+    submitted_by: str = Field(description="The name of the token it was sent with.")
+    submitted_at: str = Field(description="When it was stored (UTC, ISO 8601).")
+    similar: list[SimilarEntryModel] = Field(description="Existing entries very like it, most similar first.")
+    warnings: list[str] = Field(description="One readable warning per similar entry.")
+
+
+class SubmissionProblem(ErrorItem):
+    line: int = Field(description="Line in the submitted text (1 if not known).")
+    column: int
+
+
+class SubmissionErrors(BaseModel):
+    detail: list[SubmissionProblem]
+
+
+class Message(BaseModel):
+    detail: str
+
+
+Responses = dict[int | str, dict[str, Any]]
+ERRORS: Responses = {422: {"model": ErrorBody, "description": "Invalid parameter"}}
+NOT_FOUND: Responses = {404: {"model": ErrorBody, "description": "No such entry"}}
+SUBMISSION_RESPONSES: Responses = {
+    401: {"model": Message, "description": "Missing, unknown or revoked token"},
+    409: {"model": Message, "description": "An entry or a pending submission already has this id"},
+    413: {"model": Message, "description": "Body over the size limit (CONTRIBUTING.md, 'Limits on input')"},
+    415: {"model": Message, "description": "Not JSON or YAML"},
+    422: {"model": SubmissionErrors, "description": "Every problem with the entry, each with its field"},
+    429: {"model": Message, "description": "Too many submissions with this token; see Retry-After"},
+    503: {"model": Message, "description": "Could not be stored (nothing was kept); try again"},
+}

@@ -1,0 +1,45 @@
+"""Searching the index: by a challenge in the user's words, or by an entry."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from kb.search.searcher import MAX_K, MAX_QUERY_CHARS, Mode, check_query
+from kb.web.deps import BatcherDep, KnowledgeBaseDep
+from kb.web.models import ERRORS, NOT_FOUND, SearchResponse, SearchResult, SearchType
+from kb.web.text import check_text
+
+router = APIRouter(tags=["search"])
+
+
+@router.get("/api/search", response_model=SearchResponse, responses=ERRORS)
+async def search(  # async: queries wait together for the batcher, then rank in a few ms
+    kb: KnowledgeBaseDep,
+    batcher: BatcherDep,
+    q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS, description="The challenge, in your own words."),
+    k: int = Query(5, ge=1, le=MAX_K, description="How many results."),
+    type: SearchType = Query("case-study", description="Entry type, or 'all'."),
+    theme: str | None = Query(None, max_length=100),
+    enabler: str | None = Query(None, max_length=100),
+    barrier: str | None = Query(None, max_length=100),
+    kind: str | None = Query(None, max_length=100),
+    mode: Mode = Query("hybrid"),
+) -> SearchResponse:
+    """The entries most like the query, each with the passage that matched: the same
+    items as `kb find --json`."""
+    check_text("q", q)
+    text = check_query(q, k)  # before embedding: a blank query costs nothing
+    vector = await batcher.embed(text) if mode != "bm25" else None
+    results = kb.find(text, k, type, mode, vector=vector, theme=theme, enabler=enabler, barrier=barrier, kind=kind)
+    return SearchResponse(query=q, mode=mode, results=[SearchResult(**r.to_json()) for r in results])
+
+
+@router.get("/api/entries/{entry_id}/similar", response_model=list[SearchResult], responses=NOT_FOUND | ERRORS)
+def similar(
+    entry_id: str,
+    kb: KnowledgeBaseDep,
+    k: int = Query(5, ge=1, le=MAX_K),
+    type: SearchType = Query("case-study"),
+) -> list[SearchResult]:
+    """Entries most like this one."""
+    return [SearchResult(**r.to_json()) for r in kb.similar(entry_id, k, type)]
