@@ -160,22 +160,23 @@ def write_content(root: Path) -> Path:
 
 @pytest.fixture
 def mini_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A small, valid content folder; KB_CONTENT and KB_DATA point at it."""
-    content = write_content(tmp_path)
-    monkeypatch.setenv("KB_CONTENT", str(content))
-    monkeypatch.setenv("KB_DATA", str(tmp_path / ".kb"))
-    return content
+    """A small, valid content folder (its data folder would be ``.kb`` beside it)."""
+    return write_content(tmp_path)
 
 
 @pytest.fixture
-def real_content(monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("KB_CONTENT", str(REAL_CONTENT))
+def real_content() -> Path:
     return REAL_CONTENT
 
 
 def copy_real_content(dest: Path) -> Path:
     shutil.copytree(REAL_CONTENT, dest / "content")
     return dest / "content"
+
+
+def paths(content: Path, data: Path | None = None) -> list[str]:
+    """The CLI options naming a project's folders: tests never rely on KB_* variables."""
+    return ["--content", str(content), *(["--data", str(data)] if data else [])]
 
 
 def env_with(**overrides: str) -> dict[str, str]:
@@ -206,8 +207,6 @@ def fresh_mini(built_mini: tuple[Path, Path], tmp_path: Path, monkeypatch: pytes
     (tmp_path / ".kb" / "onnx").symlink_to(data / "onnx")  # 180 MB: share, don't copy
     # Copies get new mtimes: re-stamp the manifest so the copy counts as fresh.
     _restamp(tmp_path / "content", tmp_path / ".kb")
-    monkeypatch.setenv("KB_CONTENT", str(tmp_path / "content"))
-    monkeypatch.setenv("KB_DATA", str(tmp_path / ".kb"))
     return tmp_path / "content", tmp_path / ".kb"
 
 

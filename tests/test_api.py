@@ -15,7 +15,7 @@ import pytest
 
 from kb.core import KnowledgeBase
 from kb.web.app import create_app
-from tests.conftest import KB, env_with
+from tests.conftest import KB, env_with, paths
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_search_returns_the_same_items_as_kb_find(api, fresh_mini) -> None:
 
     from kb.cli import app as cli
 
-    cli_items = json.loads(CliRunner().invoke(cli, ["find", "teaching nursing home staff about memory loss", "-k", "3", "--json"]).stdout)
+    cli_items = json.loads(CliRunner().invoke(cli, ["find", "teaching nursing home staff about memory loss", "-k", "3", "--json", *paths(*fresh_mini)]).stdout)
     assert body["results"] == cli_items
     assert body["results"][0]["id"] == "dementia-outreach"
 

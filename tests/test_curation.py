@@ -7,6 +7,7 @@ uvicorn server on a loopback port); the CLI through typer's runner.
 from __future__ import annotations
 
 import asyncio
+import copy
 import io
 import json
 import os
@@ -33,7 +34,7 @@ from kb.curation import tokens
 from kb.web import ratelimit
 from kb.curation.body import MAX_BODY_BYTES
 from kb.web.app import create_app
-from tests.conftest import ROOT, case_study, env_with
+from tests.conftest import MINI_ENTRIES, ROOT, case_study, env_with
 
 runner = CliRunner()
 SCHEMA_LINE = "# yaml-language-server: $schema=../../schema/{}.schema.json"
@@ -80,7 +81,7 @@ def new_case(entry_id: str, **extra: Any) -> dict[str, Any]:
 
 def near_copy_of_navigators(entry_id: str = "navigators-again") -> dict[str, Any]:
     """A lightly edited copy of the mini content's `navigators` case study."""
-    entry = yaml.safe_load((Path(os.environ["KB_CONTENT"]) / "case_studies" / "navigators.yaml").read_text())
+    entry = copy.deepcopy(next(e for e in MINI_ENTRIES["case_studies"] if e["id"] == "navigators"))
     entry.update(id=entry_id, title="Care navigators from the voluntary sector")
     entry["summary"] = entry["summary"].replace("Navigators", "Care navigators")
     return entry
@@ -116,6 +117,24 @@ class Ran:
         self.text = " ".join(result.output.split())
 
 
+# Commands that take --data as well as --content (the others take --content only).
+TAKES_DATA = {("validate",), ("index",), ("find",), ("similar",), ("new",), ("token", "create"), ("token", "list"), ("token", "revoke"), ("review", "approve")}
+
+
+@pytest.fixture
+def kb_cli(project: tuple[Path, Path]) -> Any:
+    """`kb ARGS` on the project, its folders passed explicitly (never through KB_*)."""
+    content, data = project
+
+    def run(*args: str, input: str | None = None) -> Ran:
+        if args[0] == "submit":
+            return invoke(*args, input=input)
+        takes_data = args[:1] in TAKES_DATA or args[:2] in TAKES_DATA
+        return invoke(*args, "--content", str(content), *(["--data", str(data)] if takes_data else []), input=input)
+
+    return run
+
+
 def invoke(*args: str, input: str | None = None) -> Ran:
     result = runner.invoke(cli, list(args), input=input)
     assert "Traceback" not in result.output, result.output
@@ -125,9 +144,9 @@ def invoke(*args: str, input: str | None = None) -> Ran:
 # --- tokens ----------------------------------------------------------------------------
 
 
-def test_token_create_list_revoke(project: tuple[Path, Path]) -> None:
+def test_token_create_list_revoke(project: tuple[Path, Path], kb_cli) -> None:
     _, data = project
-    created = invoke("token", "create", "--name", "rcn-curators")
+    created = kb_cli("token", "create", "--name", "rcn-curators")
     assert created.exit_code == 0, created.output
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("kbt_") and len(token) > 40
@@ -136,25 +155,25 @@ def test_token_create_list_revoke(project: tuple[Path, Path]) -> None:
     assert tokens.identify(data, token) == "rcn-curators"
     assert tokens.identify(data, token + "x") is None
 
-    again = invoke("token", "create", "--name", "rcn-curators")
+    again = kb_cli("token", "create", "--name", "rcn-curators")
     assert again.exit_code == 2 and "already exists" in again.text
-    assert invoke("token", "create", "--name", "bad name/../x").exit_code == 2
+    assert kb_cli("token", "create", "--name", "bad name/../x").exit_code == 2
 
-    listed = json.loads(invoke("token", "list", "--json").stdout)
+    listed = json.loads(kb_cli("token", "list", "--json").stdout)
     assert listed == [{"name": "rcn-curators", "created": listed[0]["created"], "revoked": None}]
-    assert token not in invoke("token", "list").output
+    assert token not in kb_cli("token", "list").output
 
-    assert invoke("token", "revoke", "rcn-curators").exit_code == 0
+    assert kb_cli("token", "revoke", "rcn-curators").exit_code == 0
     assert tokens.identify(data, token) is None
-    assert json.loads(invoke("token", "list", "--json").stdout)[0]["revoked"]
-    missing = invoke("token", "revoke", "rcn-curator")
+    assert json.loads(kb_cli("token", "list", "--json").stdout)[0]["revoked"]
+    missing = kb_cli("token", "revoke", "rcn-curator")
     assert missing.exit_code == 2 and "did you mean 'rcn-curators'" in missing.text
 
 
 # --- POST /api/submissions -------------------------------------------------------------
 
 
-def test_submission_is_stored_pending_with_who_and_when(api, project, token: str) -> None:
+def test_submission_is_stored_pending_with_who_and_when(api, project, token: str, kb_cli) -> None:
     content, _ = project
     response = post(api, new_case("ambulance-pharmacists"), token)
     assert response.status_code == 201, response.text
@@ -167,7 +186,7 @@ def test_submission_is_stored_pending_with_who_and_when(api, project, token: str
     assert stored["entry"]["title"] == "Pharmacists in the ambulance control room"
     assert stored["entry"]["status"] == "draft"  # pending is never published, whatever was sent
     # Pending entries live outside content/: not listed, not searchable.
-    listed = json.loads(invoke("list", "--json").stdout)
+    listed = json.loads(kb_cli("list", "--json").stdout)
     assert "ambulance-pharmacists" not in [e["id"] for e in listed]
     assert KnowledgeBase.validate(content) == []
 
@@ -209,7 +228,7 @@ def test_invalid_entries_are_422_listing_every_problem_with_its_field(api, token
 
 
 @pytest.mark.parametrize("bad_id", ["../x", "a/b", "/etc/passwd", "..", "x/../../y", "A-Capital", "tab\tid", "x" * 81])
-def test_path_tricks_in_ids_are_refused(api, project, token: str, bad_id: str) -> None:
+def test_path_tricks_in_ids_are_refused(api, project, token: str, bad_id: str, kb_cli) -> None:
     content, _ = project
 
     def written() -> list[str]:  # everything but the rate limiter's count of the request
@@ -220,7 +239,7 @@ def test_path_tricks_in_ids_are_refused(api, project, token: str, bad_id: str) -
     assert response.status_code == 422
     assert any(d["loc"] == ["body", "id"] for d in response.json()["detail"])
     assert written() == before  # nothing written anywhere
-    shown = invoke("review", "show", bad_id)
+    shown = kb_cli("review", "show", bad_id)
     assert shown.exit_code == 2 and "is not an entry id" in shown.text
 
 
@@ -325,14 +344,14 @@ def test_rate_limit_is_shared_by_worker_processes(tmp_path: Path) -> None:
     assert [w.check(name) is None for w in workers for name in ("college", "vanguard")] == [False] * 6
 
 
-def test_twenty_concurrent_submissions_are_all_stored(project, monkeypatch: pytest.MonkeyPatch, token: str) -> None:
+def test_twenty_concurrent_submissions_are_all_stored(project, monkeypatch: pytest.MonkeyPatch, token: str, kb_cli) -> None:
     monkeypatch.setenv("KB_RATE_LIMIT", "100")
     app = create_app(KnowledgeBase.open(*project))
     ids = [f"concurrent-{i}" for i in range(20)]
     responses = asyncio.run(_post_many(app, [new_case(i) for i in ids], token))
     assert [r.status_code for r in responses] == [201] * 20, [r.text for r in responses if r.status_code != 201]
     assert files_under(pending_dir(project[0])) == sorted(f"{i}.yaml" for i in ids)  # none lost, no temp files
-    listed = json.loads(invoke("review", "list", "--json").stdout)
+    listed = json.loads(kb_cli("review", "list", "--json").stdout)
     assert sorted(s["id"] for s in listed) == sorted(ids)
 
 
@@ -365,7 +384,7 @@ def test_a_writer_failing_midway_leaves_no_file(api, project, token: str, monkey
     assert post(api, new_case("never-written"), token).status_code == 201  # and the retry works
 
 
-def test_a_writer_killed_midway_leaves_no_partial_entry(project, tmp_path: Path) -> None:
+def test_a_writer_killed_midway_leaves_no_partial_entry(project, tmp_path: Path, kb_cli) -> None:
     """SIGKILL between writing the temporary file and linking it: the entry's name never
     appears, and the leftover hidden temp file is ignored by review, validate and index."""
     content, _ = project
@@ -381,7 +400,7 @@ def test_a_writer_killed_midway_leaves_no_partial_entry(project, tmp_path: Path)
     assert done.returncode == -signal.SIGKILL
     assert not target.exists()
     assert [p.name for p in pending_dir(content).iterdir() if not p.name.startswith(".")] == []
-    assert invoke("review", "list", "--json").stdout.strip() == "[]"
+    assert kb_cli("review", "list", "--json").stdout.strip() == "[]"
     entry_target = content / "top_tips" / "killed-tip.yaml"
     subprocess.run([sys.executable, "-c", script.replace(str(target), str(entry_target))], cwd=ROOT, env=env_with(PYTHONPATH=str(ROOT)), capture_output=True)
     assert not entry_target.exists()
@@ -402,17 +421,17 @@ def test_openapi_documents_the_submission_endpoint(api) -> None:
 # --- script in a field: stored as-is, rendered as text ---------------------------------
 
 
-def test_script_in_a_field_is_stored_as_is_and_rendered_as_text(api, project, token: str) -> None:
+def test_script_in_a_field_is_stored_as_is_and_rendered_as_text(api, project, token: str, kb_cli) -> None:
     content, _ = project
     entry = new_case("script-entry", title=f"Pharmacists {XSS} in [bold]control[/bold]", summary=f"Clinical pharmacists {XSS} answer questions.", organisation="[red]Coastal[/red] Trust")
     assert post(api, entry, token).status_code == 201
     stored = yaml.safe_load((pending_dir(content) / "script-entry.yaml").read_text())["entry"]
     assert stored["title"] == entry["title"] and stored["summary"] == entry["summary"]
-    assert invoke("review", "approve", "script-entry", "--reviewer", "Curator").exit_code == 0
-    shown = json.loads(invoke("show", "script-entry", "--json").stdout)
+    assert kb_cli("review", "approve", "script-entry", "--reviewer", "Curator").exit_code == 0
+    shown = json.loads(kb_cli("show", "script-entry", "--json").stdout)
     assert shown["title"] == entry["title"] and shown["summary"] == entry["summary"] and shown["organisation"] == "[red]Coastal[/red] Trust"
     # In a terminal: shown as typed, never taken as rich markup.
-    assert invoke("show", "script-entry").exit_code == 0
+    assert kb_cli("show", "script-entry").exit_code == 0
     kb = KnowledgeBase.open(*project)
     shown_entry = kb.get("script-entry")
     console = Console(width=400, record=True, file=io.StringIO())
@@ -433,7 +452,7 @@ def test_script_in_a_field_is_stored_as_is_and_rendered_as_text(api, project, to
 # --- kb new ----------------------------------------------------------------------------
 
 
-def test_kb_new_interactive_asks_each_field_and_checks_as_it_goes(project) -> None:
+def test_kb_new_interactive_asks_each_field_and_checks_as_it_goes(project, kb_cli) -> None:
     content, _ = project
     answers = [
         "Peer learning sets for practice nurses",  # title
@@ -452,7 +471,7 @@ def test_kb_new_interactive_asks_each_field_and_checks_as_it_goes(project) -> No
         "",  # contributor is required: asked again
         "Royal College of Nursing",
     ]
-    result = invoke("new", "enabler", input="\n".join(answers) + "\n")
+    result = kb_cli("new", "enabler", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert "did you mean 'frailty'" in result.text and "contributor is required" in result.text
     path = Path(result.stdout.strip().splitlines()[-1])
@@ -462,21 +481,21 @@ def test_kb_new_interactive_asks_each_field_and_checks_as_it_goes(project) -> No
     data = yaml.safe_load(text)
     assert data["status"] == "draft" and data["themes"] == ["frailty", "workforce-planning"]
     assert data["sources"] == [{"document": "doc-a", "page": 12}] and data["case_studies"] == ["dementia-outreach"]
-    assert invoke("validate").exit_code == 0
-    assert "peer-learning-sets-for-practice-nurses" not in invoke("list", "--json").stdout  # a draft until reviewed
+    assert kb_cli("validate").exit_code == 0
+    assert "peer-learning-sets-for-practice-nurses" not in kb_cli("list", "--json").stdout  # a draft until reviewed
 
 
-def test_kb_new_interactive_stops_cleanly_when_input_ends(project) -> None:
-    result = invoke("new", "case-study", input="A title\n")
+def test_kb_new_interactive_stops_cleanly_when_input_ends(project, kb_cli) -> None:
+    result = kb_cli("new", "case-study", input="A title\n")
     assert result.exit_code == 2 and "nothing was written" in result.text
     assert sorted(p.name for p in (project[0] / "case_studies").iterdir()) == ["dementia-outreach.yaml", "frailty-planning.yaml", "navigators.yaml", "rural-telemedicine.yaml"]
 
 
-def test_kb_new_from_file_or_options(project, tmp_path: Path) -> None:
+def test_kb_new_from_file_or_options(project, tmp_path: Path, kb_cli) -> None:
     content, _ = project
     source = tmp_path / "entry.yaml"
     source.write_text(yaml.safe_dump(new_case("from-a-file", metrics=[{"measure": "Calls", "value": 40, "unit": "count", "as_reported": "40 calls"}])))
-    made = invoke("new", "case-study", "--from", str(source))
+    made = kb_cli("new", "case-study", "--from", str(source))
     assert made.exit_code == 0, made.output
     written = content / "case_studies" / "from-a-file.yaml"
     assert made.stdout.strip() == str(written)
@@ -486,9 +505,9 @@ def test_kb_new_from_file_or_options(project, tmp_path: Path) -> None:
 
     json_source = tmp_path / "entry.json"
     json_source.write_text(json.dumps(new_case("from-json")))
-    assert invoke("new", "case-study", "--from", str(json_source)).exit_code == 0
+    assert kb_cli("new", "case-study", "--from", str(json_source)).exit_code == 0
 
-    made = invoke("new", "top-tip", "--no-input", "--title", "Start with the population", "--summary", "Design around who you serve.",
+    made = kb_cli("new", "top-tip", "--no-input", "--title", "Start with the population", "--summary", "Design around who you serve.",
                   "--contributor", "tests", "--set", "group=Modelling and planning the workforce", "--set", "sources=[{document: doc-a, page: 2}]", "--set", "themes=[frailty]")
     assert made.exit_code == 0, made.output
     assert (content / "top_tips" / "start-with-the-population.yaml").exists()
@@ -496,37 +515,37 @@ def test_kb_new_from_file_or_options(project, tmp_path: Path) -> None:
 
     # Never overwrites: the file is untouched and the message says so.
     before = written.read_text()
-    again = invoke("new", "case-study", "--from", str(source))
+    again = kb_cli("new", "case-study", "--from", str(source))
     assert again.exit_code == 2 and "already exists" in again.text and written.read_text() == before
-    assert invoke("new", "case-study", "--from", str(source), "--id", "navigators").exit_code == 2
+    assert kb_cli("new", "case-study", "--from", str(source), "--id", "navigators").exit_code == 2
 
     # Problems are listed, located in the given file.
     source.write_text(yaml.safe_dump(new_case("bad-kind", organisation_kind="vangard")))
-    bad = invoke("new", "case-study", "--from", str(source))
+    bad = kb_cli("new", "case-study", "--from", str(source))
     assert bad.exit_code == 1 and f"{source}:" in bad.text and "did you mean 'vanguard'" in bad.text
-    missing = invoke("new", "enabler", "--no-input", "--title", "Only a title")
+    missing = kb_cli("new", "enabler", "--no-input", "--title", "Only a title")
     assert missing.exit_code == 1 and "missing required field 'summary'" in missing.text
-    assert invoke("new", "case-studies", "--no-input").exit_code == 2
+    assert kb_cli("new", "case-studies", "--no-input").exit_code == 2
 
 
-def test_kb_new_warns_about_a_similar_entry(project, tmp_path: Path) -> None:
+def test_kb_new_warns_about_a_similar_entry(project, tmp_path: Path, kb_cli) -> None:
     source = tmp_path / "copy.yaml"
     source.write_text(yaml.safe_dump(near_copy_of_navigators("navigators-copy")))
-    result = invoke("new", "case-study", "--from", str(source))
+    result = kb_cli("new", "case-study", "--from", str(source))
     assert result.exit_code == 0
     assert "similar to 'navigators'" in result.text and "similarity 0.9" in result.text
     distinct = tmp_path / "distinct.yaml"
     distinct.write_text(yaml.safe_dump(new_case("distinct-case")))
-    assert "similar" not in invoke("new", "case-study", "--from", str(distinct)).output
+    assert "similar" not in kb_cli("new", "case-study", "--from", str(distinct)).output
 
 
 # --- kb validate's duplicate warning ---------------------------------------------------
 
 
-def test_validate_warns_about_similar_entries_without_failing(project) -> None:
+def test_validate_warns_about_similar_entries_without_failing(project, kb_cli) -> None:
     content, data = project
     (content / "case_studies" / "navigators-again.yaml").write_text(yaml.safe_dump(near_copy_of_navigators() | {"status": "draft"}))
-    result = invoke("validate")
+    result = kb_cli("validate")
     assert result.exit_code == 0, result.output
     assert "navigators-again" in result.text and "similar to 'navigators'" in result.text
     # Without torch (the ONNX encoder embeds the new draft) and without building anything.
@@ -539,15 +558,15 @@ def test_validate_warns_about_similar_entries_without_failing(project) -> None:
 
 
 def test_validate_without_an_index_only_notes_it(mini_content: Path) -> None:
-    result = invoke("validate")
+    result = invoke("validate", "--content", str(mini_content))
     assert result.exit_code == 0 and "7 entries valid" in result.text
     assert "not compared for duplicates" in result.text
 
 
-def test_validate_with_a_broken_index_still_validates(project) -> None:
+def test_validate_with_a_broken_index_still_validates(project, kb_cli) -> None:
     _, data = project
     (next(data.glob("index-*")) / "vectors.npy").write_text("not numpy")
-    result = invoke("validate")
+    result = kb_cli("validate")
     assert result.exit_code == 0 and "entries were not compared for duplicates" in result.text
 
 
@@ -559,58 +578,58 @@ def test_real_content_has_no_near_duplicates(real_content: Path, real_index: Pat
 # --- review ----------------------------------------------------------------------------
 
 
-def test_review_list_show_approve_reject(api, project, token: str) -> None:
+def test_review_list_show_approve_reject(api, project, token: str, kb_cli) -> None:
     content, data = project
     assert post(api, new_case("ambulance-pharmacists"), token).status_code == 201
     same_title = near_copy_of_navigators("navigators-retold") | {"title": "Voluntary sector care navigators"}
     assert post(api, same_title, token).status_code == 201
 
-    listed = json.loads(invoke("review", "list", "--json").stdout)
+    listed = json.loads(kb_cli("review", "list", "--json").stdout)
     assert [s["id"] for s in listed] == ["ambulance-pharmacists", "navigators-retold"]
     assert {"id", "title", "submitted_by", "submitted_at"} <= set(listed[0])
     assert listed[1]["similar"][0]["id"] == "navigators"
-    assert "navigators-retold" in invoke("review", "list").stdout
+    assert "navigators-retold" in kb_cli("review", "list").stdout
 
-    shown = invoke("review", "show", "navigators-retold")
+    shown = kb_cli("review", "show", "navigators-retold")
     assert shown.exit_code == 0
     assert "--- content/case_studies/navigators.yaml" in shown.stdout and "+++ submission/navigators-retold.yaml" in shown.stdout
     assert "+id: navigators-retold" in shown.stdout and "similar" in shown.text
-    plain = invoke("review", "show", "ambulance-pharmacists")
+    plain = kb_cli("review", "show", "ambulance-pharmacists")
     assert "title: Pharmacists in the ambulance control room" in plain.stdout and "---" not in plain.stdout
-    assert invoke("review", "show", "nope").exit_code == 2
+    assert kb_cli("review", "show", "nope").exit_code == 2
 
-    approved = invoke("review", "approve", "ambulance-pharmacists", "--reviewer", "Ann Curator")
+    approved = kb_cli("review", "approve", "ambulance-pharmacists", "--reviewer", "Ann Curator")
     assert approved.exit_code == 0, approved.output
     path = content / "case_studies" / "ambulance-pharmacists.yaml"
     entry = yaml.safe_load(path.read_text())
     assert path.read_text().startswith(SCHEMA_LINE.format("case-study"))
     assert entry["status"] == "published" and entry["reviewed_by"] == "Ann Curator"
     assert str(entry["added"]) == str(entry["updated"]) == time.strftime("%Y-%m-%d")
-    assert "ambulance-pharmacists" in [e["id"] for e in json.loads(invoke("list", "--json").stdout)]
-    found = json.loads(invoke("find", "pharmacists answering paramedics' medicine questions", "--json").stdout)
+    assert "ambulance-pharmacists" in [e["id"] for e in json.loads(kb_cli("list", "--json").stdout)]
+    found = json.loads(kb_cli("find", "pharmacists answering paramedics' medicine questions", "--json").stdout)
     assert found[0]["id"] == "ambulance-pharmacists"
     assert KnowledgeBase.open(content, data).index_status() == "fresh"
     assert not (pending_dir(content) / "ambulance-pharmacists.yaml").exists()
     assert len(list((content.parent / "submissions" / "approved").glob("ambulance-pharmacists.*.yaml"))) == 1
-    assert invoke("review", "approve", "ambulance-pharmacists").exit_code == 2  # no longer pending
+    assert kb_cli("review", "approve", "ambulance-pharmacists").exit_code == 2  # no longer pending
 
-    assert invoke("review", "reject", "navigators-retold", "--reason", "   ").exit_code == 2
-    rejected = invoke("review", "reject", "navigators-retold", "--reason", "Duplicates the navigators case study.", "--reviewer", "Ann Curator")
+    assert kb_cli("review", "reject", "navigators-retold", "--reason", "   ").exit_code == 2
+    rejected = kb_cli("review", "reject", "navigators-retold", "--reason", "Duplicates the navigators case study.", "--reviewer", "Ann Curator")
     assert rejected.exit_code == 0, rejected.output
     [record] = (content.parent / "submissions" / "rejected").glob("navigators-retold.*.yaml")
     kept = yaml.safe_load(record.read_text())
     assert kept["decision"]["reason"] == "Duplicates the navigators case study." and kept["entry"]["id"] == "navigators-retold"
-    assert json.loads(invoke("review", "list", "--json").stdout) == []
-    assert "navigators-retold" not in invoke("list", "--json").stdout
+    assert json.loads(kb_cli("review", "list", "--json").stdout) == []
+    assert "navigators-retold" not in kb_cli("list", "--json").stdout
     # The same id may be sent again after a rejection (the record keeps its own name).
     assert post(api, same_title, token).status_code == 201
 
 
-def test_approve_rechecks_against_todays_content(api, project, token: str) -> None:
+def test_approve_rechecks_against_todays_content(api, project, token: str, kb_cli) -> None:
     content, _ = project
     assert post(api, new_case("late-one"), token).status_code == 201
     (content / "case_studies" / "late-one.yaml").write_text(yaml.safe_dump(new_case("late-one")))  # someone merged a PR first
-    result = invoke("review", "approve", "late-one", "--reviewer", "Ann")
+    result = kb_cli("review", "approve", "late-one", "--reviewer", "Ann")
     assert result.exit_code == 2 and "already exists" in result.text
     assert (pending_dir(content) / "late-one.yaml").exists()  # still pending, nothing lost
 
@@ -651,42 +670,42 @@ def server(api) -> Iterator[str]:
     thread.join(timeout=30)
 
 
-def test_kb_submit_reports_each_outcome(server: str, project, token: str, tmp_path: Path) -> None:
+def test_kb_submit_reports_each_outcome(server: str, project, token: str, tmp_path: Path, kb_cli) -> None:
     content, _ = project
     good = tmp_path / "good.yaml"
     good.write_text(yaml.safe_dump(new_case("sent-by-cli")))
-    sent = invoke("submit", str(good), "--api", server, "--token", token)
+    sent = kb_cli("submit", str(good), "--api", server, "--token", token)
     assert sent.exit_code == 0, sent.output
     assert sent.stdout.strip() == "sent-by-cli" and (pending_dir(content) / "sent-by-cli.yaml").exists()
 
     as_json = tmp_path / "copy.json"
     as_json.write_text(json.dumps(near_copy_of_navigators("json-copy")))
-    warned = invoke("submit", str(as_json), "--api", server + "/api/", "--token", token)
+    warned = kb_cli("submit", str(as_json), "--api", server + "/api/", "--token", token)
     assert warned.exit_code == 0 and "similar to 'navigators'" in warned.text
 
-    clash = invoke("submit", str(good), "--api", server, "--token", token)
+    clash = kb_cli("submit", str(good), "--api", server, "--token", token)
     assert clash.exit_code == 2 and "already waiting for review" in clash.text
 
-    refused = invoke("submit", str(good), "--api", server, "--token", "kbt_wrong")
+    refused = kb_cli("submit", str(good), "--api", server, "--token", "kbt_wrong")
     assert refused.exit_code == 2 and "refused the token" in refused.text
 
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(new_case("bad-one", organisation_kind="vangard", themes=["nope"]), sort_keys=False))
-    invalid = invoke("submit", str(bad), "--api", server, "--token", token)
+    invalid = kb_cli("submit", str(bad), "--api", server, "--token", token)
     assert invalid.exit_code == 1 and f"{bad}:" in invalid.text and "did you mean 'vanguard'" in invalid.text
 
     huge = tmp_path / "huge.yaml"
     huge.write_text(yaml.safe_dump(new_case("huge-one", detail="x" * 1_100_000)))
-    too_big = invoke("submit", str(huge), "--api", server, "--token", token)
+    too_big = kb_cli("submit", str(huge), "--api", server, "--token", token)
     assert too_big.exit_code == 1 and f"{huge}:1:1: the document is too large" in too_big.text  # refused before sending
 
-    unreachable = invoke("submit", str(good), "--api", f"http://127.0.0.1:{free_port()}", "--token", token)
+    unreachable = kb_cli("submit", str(good), "--api", f"http://127.0.0.1:{free_port()}", "--token", token)
     assert unreachable.exit_code == 2 and "could not reach" in unreachable.text
-    assert invoke("submit", str(good), "--api", server).exit_code == 2  # no token at all
-    assert invoke("submit", str(tmp_path / "missing.yaml"), "--api", server, "--token", token).exit_code == 2
+    assert kb_cli("submit", str(good), "--api", server).exit_code == 2  # no token at all
+    assert kb_cli("submit", str(tmp_path / "missing.yaml"), "--api", server, "--token", token).exit_code == 2
 
 
-def test_kb_new_interactive_case_study_with_choices_outcomes_and_metrics(project) -> None:
+def test_kb_new_interactive_case_study_with_choices_outcomes_and_metrics(project, kb_cli) -> None:
     content, _ = project
     answers = [
         "",  # id from the title given as an option
@@ -709,7 +728,7 @@ def test_kb_new_interactive_case_study_with_choices_outcomes_and_metrics(project
         "",  # aliases
         "doc-a", "", "Part Two / Urgent care", "",  # one source, by section
     ]
-    result = invoke("new", "case-study", "--title", "Pharmacists in the control room", "--contributor", "tests", input="\n".join(answers) + "\n")
+    result = kb_cli("new", "case-study", "--title", "Pharmacists in the control room", "--contributor", "tests", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert "'vangard' is not one of" in result.text and "did you mean 'vanguard'" in result.text
     assert "'forty' is not a number" in result.text
@@ -719,7 +738,7 @@ def test_kb_new_interactive_case_study_with_choices_outcomes_and_metrics(project
     assert data["metrics"] == [{"measure": "Calls answered", "value": 40, "unit": "count", "as_reported": "40 calls a week"}]
     assert data["sources"] == [{"document": "doc-a", "section": "Part Two / Urgent care"}] and data["status"] == "draft"
     assert KnowledgeBase.validate(content) == []
-    taken = invoke("new", "case-study", "--id", "navigators", input="A title\n")
+    taken = kb_cli("new", "case-study", "--id", "navigators", input="A title\n")
     assert taken.exit_code == 2 and "already exists" in taken.text  # before any question
 
 

@@ -16,7 +16,7 @@ from kb.errors import QueryError, UnknownValue
 from kb.search import fusion, index
 from kb.search.explain import word_stems
 from kb.search.version import IndexVersion
-from tests.conftest import KB, REAL_CONTENT, env_with
+from tests.conftest import KB, REAL_CONTENT, env_with, paths
 
 runner = CliRunner()
 
@@ -37,7 +37,7 @@ def test_onnx_encoder_agrees_with_sentence_transformers(built_mini) -> None:
 
 
 def test_unknown_model_is_one_clear_message(mini_content: Path) -> None:
-    result = runner.invoke(app, ["index"], env={"KB_MODEL": "/no/such/model"})
+    result = runner.invoke(app, ["index", *paths(mini_content)], env={"KB_MODEL": "/no/such/model"})
     assert result.exit_code == 2
     assert "no model folder at '/no/such/model'" in result.output and "Traceback" not in result.output
 
@@ -116,7 +116,7 @@ def test_stale_index_is_refreshed_and_says_so(fresh_mini) -> None:
 
 
 def test_missing_index_is_built_on_first_use(mini_content: Path) -> None:
-    proc = subprocess.run([KB, "find", "care navigators", "--json"], env=env_with(), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([KB, "find", "care navigators", "--json", *paths(mini_content)], env=env_with(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "no index yet: building it" in proc.stderr
     assert json.loads(proc.stdout)[0]["id"] == "navigators"
@@ -136,7 +136,7 @@ def test_an_index_version_reads_its_files_on_first_use(built_mini, tmp_path: Pat
 
 
 def test_find_json_items_have_the_promised_fields(fresh_mini) -> None:
-    result = runner.invoke(app, ["find", "teaching nursing home staff about memory loss", "--json"])
+    result = runner.invoke(app, ["find", "teaching nursing home staff about memory loss", "--json", *paths(*fresh_mini)])
     assert result.exit_code == 0, result.output
     items = json.loads(result.stdout)
     assert len(items) == 4  # four case studies exist; default type is case-study
@@ -148,7 +148,7 @@ def test_find_json_items_have_the_promised_fields(fresh_mini) -> None:
 
 
 def test_terminal_view_shows_rank_title_score_and_why(fresh_mini) -> None:
-    result = runner.invoke(app, ["find", "care home dementia"], env={"COLUMNS": "200"})
+    result = runner.invoke(app, ["find", "care home dementia", *paths(*fresh_mini)], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "Dementia outreach team trains care home staff" in result.stdout
     assert "case-studies/dementia-outreach/" in result.stdout and "why it matched" in result.stdout
@@ -156,18 +156,18 @@ def test_terminal_view_shows_rank_title_score_and_why(fresh_mini) -> None:
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 def test_each_mode_ranks_the_obvious_answer_first(fresh_mini, mode: str) -> None:
-    kb = KnowledgeBase.open()
+    kb = KnowledgeBase.open(*fresh_mini)
     assert kb.find("volunteers and charities helping GP patients", mode=mode)[0].id == "navigators"
 
 
 def test_match_is_the_best_passage_with_highlighted_terms(fresh_mini) -> None:
-    result = KnowledgeBase.open().find("video consultations with distant specialists", k=1, mode="bm25")[0]
+    result = KnowledgeBase.open(*fresh_mini).find("video consultations with distant specialists", k=1, mode="bm25")[0]
     assert "Video consultations" in result.match or "video" in result.match.lower()
     assert "video" in result.match_terms
 
 
 def test_filters_apply_before_ranking(fresh_mini) -> None:
-    kb = KnowledgeBase.open()
+    kb = KnowledgeBase.open(*fresh_mini)
     # A query about dementia, filtered to frailty: the one frailty entry still comes back.
     assert [r.id for r in kb.find("dementia care homes", k=5, theme="frailty")] == ["frailty-planning"]
     assert [r.id for r in kb.find("anything at all", k=5, barrier="money-flows")] == ["navigators"]
@@ -178,7 +178,7 @@ def test_filters_apply_before_ranking(fresh_mini) -> None:
 
 
 def test_a_filter_choice_is_worked_out_once(fresh_mini) -> None:
-    selections = KnowledgeBase.open().searcher().selections
+    selections = KnowledgeBase.open(*fresh_mini).searcher().selections
     frailty = selections.get("case-study", {"theme": "frailty"})
     assert selections.get("case-study", {"kind": None, "theme": "frailty"}) is frailty
     assert frailty.dense_params is not None  # faiss searches only these passages
@@ -186,7 +186,7 @@ def test_a_filter_choice_is_worked_out_once(fresh_mini) -> None:
 
 
 def test_fusion_is_chosen_when_the_searcher_is_made(fresh_mini) -> None:
-    searcher = KnowledgeBase.open().searcher()
+    searcher = KnowledgeBase.open(*fresh_mini).searcher()
     assert searcher.fusion == fusion.DEFAULT
     rrf = searcher.using(fusion.ReciprocalRank(10.0))
     assert rrf.dense is searcher.dense and rrf.bm25 is searcher.bm25 and searcher.fusion == fusion.DEFAULT
@@ -200,7 +200,7 @@ def test_explaining_shows_the_words_the_query_shares() -> None:
 
 
 def test_similar_excludes_itself(fresh_mini) -> None:
-    result = runner.invoke(app, ["similar", "navigators", "--json", "-k", "3"])
+    result = runner.invoke(app, ["similar", "navigators", "--json", "-k", "3", *paths(*fresh_mini)])
     assert result.exit_code == 0
     ids = [r["id"] for r in json.loads(result.stdout)]
     assert len(ids) == 3 and "navigators" not in ids
@@ -221,14 +221,14 @@ def test_similar_excludes_itself(fresh_mini) -> None:
     ],
 )
 def test_bad_input_is_a_clear_message_and_exit_2(fresh_mini, args: list[str], message: str) -> None:
-    result = runner.invoke(app, args)
+    result = runner.invoke(app, [*args, *paths(*fresh_mini)])
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
     assert "Traceback" not in result.output
 
 
 def test_core_raises_specific_errors(fresh_mini) -> None:
-    kb = KnowledgeBase.open()
+    kb = KnowledgeBase.open(*fresh_mini)
     with pytest.raises(QueryError) as caught:
         kb.find("")
     assert caught.value.field == "q"
