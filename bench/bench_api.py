@@ -24,8 +24,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import KB, ROOT  # noqa: E402
-from bench.bench_search import QUERIES  # noqa: E402
+from bench.bench_search import QUERIES
+from bench.common import KB, ROOT
 
 
 def free_port() -> int:
@@ -36,7 +36,7 @@ def free_port() -> int:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def level(base: str, clients: int, total: int) -> dict[str, float]:
@@ -61,7 +61,15 @@ async def level(base: str, clients: int, total: int) -> dict[str, float]:
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
         elapsed = time.perf_counter() - started
-    return {"clients": clients, "requests": total, "rps": total / elapsed, "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99), "errors": errors}
+    return {
+        "clients": clients,
+        "requests": total,
+        "rps": total / elapsed,
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+        "p99": percentile(latencies, 99),
+        "errors": errors,
+    }
 
 
 WRK_SCRIPT = """
@@ -87,14 +95,26 @@ def wrk_level(base: str, clients: int, seconds: int, new_queries: bool) -> dict[
     script = WRK_SCRIPT % (", ".join(f'"{quote(q)}"' for q in QUERIES), "true" if new_queries else "false")
     with open(ROOT / ".kb" / "bench.lua", "w") as handle:
         handle.write(script)
-    out = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "-s", str(ROOT / ".kb" / "bench.lua"), base], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "-s", str(ROOT / ".kb" / "bench.lua"), base], capture_output=True, text=True, check=True
+    ).stdout
     n, rps, p50, p95, p99, errors = next(line for line in out.splitlines() if line.startswith("RESULT")).split()[1:]
-    return {"clients": clients, "requests": int(n), "rps": float(rps), "p50": float(p50) / 1000, "p95": float(p95) / 1000, "p99": float(p99) / 1000, "errors": int(errors)}
+    return {
+        "clients": clients,
+        "requests": int(n),
+        "rps": float(rps),
+        "p50": float(p50) / 1000,
+        "p95": float(p95) / 1000,
+        "p99": float(p99) / 1000,
+        "errors": int(errors),
+    }
 
 
 def report(r: dict[str, float]) -> str:
-    return (f"{r['clients']:>3} clients: {r['requests']:>6} requests, {r['rps']:7.1f} req/s, p50 {r['p50'] * 1000:6.1f} ms, "
-            f"p95 {r['p95'] * 1000:6.1f} ms, p99 {r['p99'] * 1000:6.1f} ms, errors {r['errors']}")
+    return (
+        f"{r['clients']:>3} clients: {r['requests']:>6} requests, {r['rps']:7.1f} req/s, p50 {r['p50'] * 1000:6.1f} ms, "
+        f"p95 {r['p95'] * 1000:6.1f} ms, p99 {r['p99'] * 1000:6.1f} ms, errors {r['errors']}"
+    )
 
 
 def main() -> None:
@@ -104,7 +124,13 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([KB, "serve", "--port", str(port), "--workers", str(args.workers)], cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [KB, "serve", "--port", str(port), "--workers", str(args.workers)],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 600
         while True:
@@ -113,7 +139,7 @@ def main() -> None:
                     break
             except httpx.TransportError:
                 if server.poll() is not None or time.time() > deadline:
-                    raise SystemExit("kb serve did not start")
+                    raise SystemExit("kb serve did not start") from None
                 time.sleep(0.5)
         asyncio.run(level(base, 4, 50))  # warm up
         print(f"== API load: GET /api/search on loopback, {args.workers} worker(s) (load generator on the same 2 cores) ==")

@@ -21,12 +21,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import KB  # noqa: E402
-from kb.curation import tokens  # noqa: E402
-from kb.core import KnowledgeBase  # noqa: E402
-from tests.conftest import env_with, write_content  # noqa: E402
-from tests.helpers import kb_serve, rss_mb  # noqa: E402
-from tests.test_hostile import HOSTILE, _entry_yaml  # noqa: E402
+from bench.common import KB
+from kb.core import KnowledgeBase
+from kb.curation import tokens
+from tests.conftest import env_with, write_content
+from tests.helpers import kb_serve, rss_mb
+from tests.test_hostile import HOSTILE, _entry_yaml
 
 
 def main() -> None:

@@ -23,9 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import KB, PYTHON, ROOT, fmt, median, time_process
 
 QUERIES = [
-    "frailty workforce", "dementia training in care homes", "care navigators in the voluntary sector",
-    "pooled budget between council and CCG", "staff survey on team working", "telemedicine for remote areas",
-    "mental health nurse in integrated teams", "advanced practitioners in intensive care",
+    "frailty workforce",
+    "dementia training in care homes",
+    "care navigators in the voluntary sector",
+    "pooled budget between council and CCG",
+    "staff survey on team working",
+    "telemedicine for remote areas",
+    "mental health nurse in integrated teams",
+    "advanced practitioners in intensive care",
 ]
 
 
@@ -74,8 +79,10 @@ def build_throughput() -> None:
         start = time.perf_counter()
         again = kb.build_index()
         incremental = time.perf_counter() - start
-    print(f"full build, real content: {entries} entries / {report.passages} passages in {fmt(full)} "
-          f"= {entries / full:.1f} entries/s, {report.passages / full:.1f} passages/s (includes model load and ONNX export)")
+    print(
+        f"full build, real content: {entries} entries / {report.passages} passages in {fmt(full)} "
+        f"= {entries / full:.1f} entries/s, {report.passages / full:.1f} passages/s (includes model load and ONNX export)"
+    )
     print(f"no-change rebuild: {fmt(incremental)} ({again.embedded} passages embedded)")
 
 
@@ -92,12 +99,34 @@ def synthetic_content(n: int, root: Path):
     for i in range(n):
         picked = rng.sample(sentences, 3)
         content.entries[f"s{i}"] = CaseStudy.model_construct(
-            id=f"s{i}", type="case-study", title=f"Synthetic case study {i}", organisation=f"Org {i % 500}",
-            organisation_kind="vanguard", summary=picked[0], approach=picked[1], challenge=picked[2],
-            themes=[rng.choice(real.taxonomy.themes).id], sources=source, contributor="bench", status="published",
-            added=dt.date(2026, 1, 1), aliases=[], partners=[], vanguard_types=[], metrics=[], roles=[], enablers=[],
-            barriers=[], population_groups=[], care_settings=[], detail=None, quote=None, place=None,
-            outcomes=CaseStudy.model_fields["outcomes"].default_factory(), updated=None, reviewed_by=None,
+            id=f"s{i}",
+            type="case-study",
+            title=f"Synthetic case study {i}",
+            organisation=f"Org {i % 500}",
+            organisation_kind="vanguard",
+            summary=picked[0],
+            approach=picked[1],
+            challenge=picked[2],
+            themes=[rng.choice(real.taxonomy.themes).id],
+            sources=source,
+            contributor="bench",
+            status="published",
+            added=dt.date(2026, 1, 1),
+            aliases=[],
+            partners=[],
+            vanguard_types=[],
+            metrics=[],
+            roles=[],
+            enablers=[],
+            barriers=[],
+            population_groups=[],
+            care_settings=[],
+            detail=None,
+            quote=None,
+            place=None,
+            outcomes=CaseStudy.model_fields["outcomes"].default_factory(),
+            updated=None,
+            reviewed_by=None,
         )
     return content
 
@@ -138,8 +167,11 @@ def scale(sizes: list[int], runs: int) -> None:
                 searcher.search(q)
             results = {mode: median(time_queries(searcher, runs, mode=mode)) for mode in ("hybrid", "dense", "bm25")}
             filtered = time_queries(searcher, runs, filters={"theme": "frailty"})
-            print(f"{n:>7,} synthetic entries ({len(searcher.dense):,} passages; index written in {fmt(built)} without embedding): "
-                  + ", ".join(f"{m} {fmt(t)}" for m, t in results.items()) + f", hybrid+theme filter {fmt(median(filtered))}")
+            print(
+                f"{n:>7,} synthetic entries ({len(searcher.dense):,} passages; index written in {fmt(built)} without embedding): "
+                + ", ".join(f"{m} {fmt(t)}" for m, t in results.items())
+                + f", hybrid+theme filter {fmt(median(filtered))}"
+            )
 
 
 def main() -> None:

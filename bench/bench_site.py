@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import KB, ROOT, fmt, median, time_process  # noqa: E402
+from bench.common import KB, ROOT, fmt, median, time_process
 
 
 def synthetic_project(root: Path, n: int) -> Path:
@@ -31,13 +31,32 @@ def synthetic_project(root: Path, n: int) -> Path:
     rng = random.Random(11)
     for i in range(n):
         entry = {
-            "id": f"synthetic-{i}", "type": "case-study", "title": f"Synthetic case study {i}",
-            "organisation": f"Organisation {i % 300}", "organisation_kind": rng.choice(["vanguard", "primary-care-home", "other"]),
-            "summary": rng.choice(sentences), "challenge": rng.choice(sentences), "approach": " ".join(rng.sample(sentences, 2)),
+            "id": f"synthetic-{i}",
+            "type": "case-study",
+            "title": f"Synthetic case study {i}",
+            "organisation": f"Organisation {i % 300}",
+            "organisation_kind": rng.choice(["vanguard", "primary-care-home", "other"]),
+            "summary": rng.choice(sentences),
+            "challenge": rng.choice(sentences),
+            "approach": " ".join(rng.sample(sentences, 2)),
             "outcomes": {"cost": rng.choice(sentences)} if i % 3 == 0 else {},
-            "metrics": [{"measure": "Admissions", "value": i % 40, "unit": "percent", "direction": "decrease", "as_reported": f"{i % 40}% fewer admissions", "aim": "cost"}] if i % 5 == 0 else [],
-            "themes": rng.sample(themes, 2), "sources": [{"document": "ncm-workforce-2017", "page": 1 + i % 28}],
-            "contributor": "bench", "status": "published", "added": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "metrics": [
+                {
+                    "measure": "Admissions",
+                    "value": i % 40,
+                    "unit": "percent",
+                    "direction": "decrease",
+                    "as_reported": f"{i % 40}% fewer admissions",
+                    "aim": "cost",
+                }
+            ]
+            if i % 5 == 0
+            else [],
+            "themes": rng.sample(themes, 2),
+            "sources": [{"document": "ncm-workforce-2017", "page": 1 + i % 28}],
+            "contributor": "bench",
+            "status": "published",
+            "added": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
         }
         (content / "case_studies" / f"synthetic-{i}.yaml").write_text(yaml.safe_dump(entry, sort_keys=False))
     return content

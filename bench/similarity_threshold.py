@@ -19,12 +19,23 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kb.core import KnowledgeBase  # noqa: E402
-from kb.search.similarity import SIMILAR_THRESHOLD, Catalogue, entry_vector  # noqa: E402
+from kb.core import KnowledgeBase
+from kb.search.similarity import SIMILAR_THRESHOLD, Catalogue, entry_vector
 
 TEXT_FIELDS = ("summary", "detail", "challenge", "approach", "quote", "question")
-SYNONYMS = {"staff": "workers", "team": "group", "teams": "groups", "patients": "people", "care": "support", "GP": "family doctor",
-            "GPs": "family doctors", "hospital": "acute trust", "nurses": "nursing staff", "training": "education", "new": "novel"}
+SYNONYMS = {
+    "staff": "workers",
+    "team": "group",
+    "teams": "groups",
+    "patients": "people",
+    "care": "support",
+    "GP": "family doctor",
+    "GPs": "family doctors",
+    "hospital": "acute trust",
+    "nurses": "nursing staff",
+    "training": "education",
+    "new": "novel",
+}
 
 
 def _sentences(text: str) -> list[str]:
@@ -87,8 +98,10 @@ def main() -> None:
     worst = int(np.argmax(max_same))
     partner = int(np.argmax(np.where(same_type, scores, -1)[worst]))
     print(f"{len(entries)} published entries")
-    print(f"distinct, same type: max {max_same.max():.3f}  p95 {np.percentile(max_same, 95):.3f}  median {np.median(max_same):.3f}"
-          f"  (closest pair: {catalogue.records[worst]['id']} ~ {catalogue.records[partner]['id']})")
+    print(
+        f"distinct, same type: max {max_same.max():.3f}  p95 {np.percentile(max_same, 95):.3f}  median {np.median(max_same):.3f}"
+        f"  (closest pair: {catalogue.records[worst]['id']} ~ {catalogue.records[partner]['id']})"
+    )
     print(f"distinct, any type:  max {max_any.max():.3f}  above {SIMILAR_THRESHOLD}: {int((max_any >= SIMILAR_THRESHOLD).sum())} entries")
     candidates = (0.85, 0.86, 0.87, 0.88, 0.89, 0.90, 0.92)
     pairs = scores[np.triu(same_type, 1)]
@@ -103,11 +116,13 @@ def main() -> None:
             copy = ENTRY_MODELS[entry.type].model_validate(data | {"id": entry.id + "-copy"})
             sims.append(float(entry_vector(copy, encoder) @ catalogue.vector(entry)))
         arr = np.array(sims)
-        print(f"edited copy ({name:8}): min {arr.min():.3f}  p5 {np.percentile(arr, 5):.3f}  median {np.median(arr):.3f}"
-              f"  below {SIMILAR_THRESHOLD}: {int((arr < SIMILAR_THRESHOLD).sum())}")
+        print(
+            f"edited copy ({name:8}): min {arr.min():.3f}  p5 {np.percentile(arr, 5):.3f}  median {np.median(arr):.3f}"
+            f"  below {SIMILAR_THRESHOLD}: {int((arr < SIMILAR_THRESHOLD).sum())}"
+        )
         if name != "bare":
             light += sims
-        low = sorted(zip(sims, (e.id for e in entries)))[:3]
+        low = sorted(zip(sims, (e.id for e in entries), strict=True))[:3]
         print("   lowest:", ", ".join(f"{i} {v:.3f}" for v, i in low))
     arr = np.array(light)
     print(f"light edits (trimmed, dropout, reworded; {len(arr)} copies) caught at each threshold:")

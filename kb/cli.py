@@ -6,12 +6,14 @@ become one clear message and exit code 2 (1 for invalid content), never a traceb
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -47,15 +49,15 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             for problem in exc.problems:
                 sys.stderr.write(f"{problem}\n")
             err.print(f"[red]{len(exc.problems)} problem(s) {exc.hint}[/]")
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
         except (KbError, UsageProblem) as exc:
             err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
 
     return wrapper
 
 
-def open_kb(content: Optional[Path], data: Optional[Path] = None) -> KnowledgeBase:
+def open_kb(content: Path | None, data: Path | None = None) -> KnowledgeBase:
     return KnowledgeBase.open(content, data)
 
 
@@ -69,7 +71,7 @@ def print_json(value: Any) -> None:
 
 @app.command()
 @friendly
-def validate(content: Optional[Path] = ContentOpt, data: Optional[Path] = DataOpt) -> None:
+def validate(content: Path | None = ContentOpt, data: Path | None = DataOpt) -> None:
     """Check every content file and the links between them. Never writes.
 
     Entries very like another of their type are named as warnings (using the search index
@@ -91,9 +93,9 @@ def validate(content: Optional[Path] = ContentOpt, data: Optional[Path] = DataOp
 @app.command("list")
 @friendly
 def list_(
-    type: Optional[str] = typer.Option(None, "--type", "-t", help="Entry type, e.g. case-study, top-tip, enabler, barrier."),
+    type: str | None = typer.Option(None, "--type", "-t", help="Entry type, e.g. case-study, top-tip, enabler, barrier."),
     as_json: bool = JsonOpt,
-    content: Optional[Path] = ContentOpt,
+    content: Path | None = ContentOpt,
 ) -> None:
     """List entries, optionally of one type."""
     check_type(type)
@@ -107,7 +109,7 @@ def list_(
 
 @app.command()
 @friendly
-def show(entry_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JsonOpt, content: Optional[Path] = ContentOpt) -> None:
+def show(entry_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JsonOpt, content: Path | None = ContentOpt) -> None:
     """Show one entry in full."""
     kb = open_kb(content)
     entry = kb.get(entry_id)
@@ -131,8 +133,8 @@ def schema(out_dir: Path = typer.Option(Path("schema"), "--out", help="Folder to
 @friendly
 def index_(
     force: bool = typer.Option(False, "--force", help="Re-embed every entry, not only changed ones."),
-    content: Optional[Path] = ContentOpt,
-    data: Optional[Path] = DataOpt,
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
 ) -> None:
     """Build or refresh the search index (only changed entries are re-embedded)."""
     kb = open_kb(content, data)
@@ -150,14 +152,14 @@ def find(
     query: str = typer.Argument(..., help="Your challenge, in your own words."),
     k: int = typer.Option(5, "-k", help="How many results (1–100)."),
     type: str = typer.Option("case-study", "--type", "-t", help="Entry type to search, or 'all'."),
-    theme: Optional[str] = typer.Option(None, "--theme", help="Only entries with this theme id."),
-    enabler: Optional[str] = typer.Option(None, "--enabler", help="Only entries linked to this enabler id."),
-    barrier: Optional[str] = typer.Option(None, "--barrier", help="Only entries linked to this barrier id."),
-    kind: Optional[str] = typer.Option(None, "--kind", help="Only case studies led by this kind of organisation."),
+    theme: str | None = typer.Option(None, "--theme", help="Only entries with this theme id."),
+    enabler: str | None = typer.Option(None, "--enabler", help="Only entries linked to this enabler id."),
+    barrier: str | None = typer.Option(None, "--barrier", help="Only entries linked to this barrier id."),
+    kind: str | None = typer.Option(None, "--kind", help="Only case studies led by this kind of organisation."),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or bm25."),
     as_json: bool = JsonOpt,
-    content: Optional[Path] = ContentOpt,
-    data: Optional[Path] = DataOpt,
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
 ) -> None:
     """Find the entries most like your challenge, and why each matched."""
     if mode not in MODES:
@@ -178,8 +180,8 @@ def similar(
     k: int = typer.Option(5, "-k", help="How many results (1–100)."),
     type: str = typer.Option("case-study", "--type", "-t", help="Entry type to return, or 'all'."),
     as_json: bool = JsonOpt,
-    content: Optional[Path] = ContentOpt,
-    data: Optional[Path] = DataOpt,
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
 ) -> None:
     """Entries most like a given entry."""
     kb = open_kb(content, data)
@@ -197,8 +199,8 @@ def eval_(
     query_file: Path = typer.Argument(Path("tests/eval/queries.yaml"), help="YAML file of queries with graded relevance."),
     variants: bool = typer.Option(False, "--variants", help="Also score the design alternatives (RRF, one vector per entry, …)."),
     as_json: bool = JsonOpt,
-    content: Optional[Path] = ContentOpt,
-    data: Optional[Path] = DataOpt,
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
 ) -> None:
     """Measure search quality: hit@1/3/5, MRR and nDCG@5 for bm25, dense and hybrid."""
     from dataclasses import asdict
@@ -212,7 +214,9 @@ def eval_(
     except EvalFileError as exc:
         raise UsageProblem(str(exc)) from None
     if as_json:
-        print_json({"queries": report["queries"]} | {part: {name: asdict(s) for name, s in report[part].items()} for part in ("modes", "variants") if part in report})
+        print_json(
+            {"queries": report["queries"]} | {part: {name: asdict(s) for name, s in report[part].items()} for part in ("modes", "variants") if part in report}
+        )
         return
     out.print(terminal.scores_table(report["modes"], f"Search quality on {report['queries']} queries"))
     if "variants" in report:
@@ -226,10 +230,10 @@ app.add_typer(site_app, name="site")
 @site_app.command("build")
 @friendly
 def site_build(
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: site/ beside content/)."),
+    out_dir: Path | None = typer.Option(None, "--out", help="Output folder (default: site/ beside content/)."),
     offline: bool = typer.Option(False, "--offline", help="Build for opening from disk (Material's offline plugin)."),
-    content: Optional[Path] = ContentOpt,
-    data: Optional[Path] = DataOpt,
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
 ) -> None:
     """Build the static learning site with mkdocs build --strict."""
     import time
@@ -251,8 +255,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes; each loads the same read-only index."),
-    content: Optional[Path] = ContentOpt,
-    data: Optional[Path] = DataOpt,
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
 ) -> None:
     """Serve the learning site at / and the JSON API under /api."""
     import uvicorn
@@ -267,7 +271,15 @@ def serve(
     # No access log and no version banner (`server: uvicorn`). h11 rather than httptools:
     # h11 refuses a request line and headers over 64 KB at once, where httptools buffers
     # them without limit, in time that grows with the square of their size.
-    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False, "server_header": False, "http": "h11", "h11_max_incomplete_event_size": 64 * 1024}
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "server_header": False,
+        "http": "h11",
+        "h11_max_incomplete_event_size": 64 * 1024,
+    }
     if workers == 1:
         uvicorn.run(create_app(kb, site_dir), **options)
         return
@@ -279,7 +291,7 @@ def serve(
     uvicorn.run("kb.web.app:app_from_env", factory=True, workers=workers, **options)
 
 
-def ensure_site(kb: KnowledgeBase) -> Optional[Path]:
+def ensure_site(kb: KnowledgeBase) -> Path | None:
     """The built site, rebuilt first when missing or older than the content."""
     try:
         from kb.site import builder as site
@@ -326,15 +338,15 @@ def parse_set(pairs: list[str]) -> dict[str, Any]:
 @friendly
 def new(
     entry_type: str = typer.Argument(..., metavar="TYPE", help="case-study, top-tip, enabler, barrier, mdt-characteristic, dilemma or framework."),
-    from_file: Optional[Path] = typer.Option(None, "--from", help="Take the fields from this YAML or JSON file; ask nothing."),
-    entry_id: Optional[str] = typer.Option(None, "--id", help="The entry's id (default: from its title)."),
-    title: Optional[str] = typer.Option(None, "--title"),
-    summary: Optional[str] = typer.Option(None, "--summary"),
-    contributor: Optional[str] = typer.Option(None, "--contributor", help="Who wrote it (person or organisation)."),
+    from_file: Path | None = typer.Option(None, "--from", help="Take the fields from this YAML or JSON file; ask nothing."),
+    entry_id: str | None = typer.Option(None, "--id", help="The entry's id (default: from its title)."),
+    title: str | None = typer.Option(None, "--title"),
+    summary: str | None = typer.Option(None, "--summary"),
+    contributor: str | None = typer.Option(None, "--contributor", help="Who wrote it (person or organisation)."),
     set_: list[str] = typer.Option([], "--set", help="FIELD=VALUE, VALUE read as YAML, e.g. --set themes=\\[frailty,dementia] (repeatable)."),
     no_input: bool = typer.Option(False, "--no-input", help="Ask nothing: fail, listing what is missing."),
-    content: Optional[Path] = ContentOpt,
-    data: Optional[Path] = DataOpt,
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
 ) -> None:
     """Write a new draft entry under content/, asking for each field in turn.
 
@@ -373,8 +385,8 @@ app.add_typer(token_app, name="token")
 @friendly
 def token_create(
     name: str = typer.Option(..., "--name", help="Who the token is for, e.g. rcn-curators."),
-    content: Optional[Path] = ContentOpt,
-    data: Optional[Path] = DataOpt,
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
 ) -> None:
     """Create a token; it is printed once, as the last line, and only its hash is kept."""
     from kb.curation import tokens
@@ -387,7 +399,7 @@ def token_create(
 
 @token_app.command("list")
 @friendly
-def token_list(as_json: bool = JsonOpt, content: Optional[Path] = ContentOpt, data: Optional[Path] = DataOpt) -> None:
+def token_list(as_json: bool = JsonOpt, content: Path | None = ContentOpt, data: Path | None = DataOpt) -> None:
     """Names, when created and whether revoked; never the tokens."""
     from kb.curation import tokens
 
@@ -400,7 +412,7 @@ def token_list(as_json: bool = JsonOpt, content: Optional[Path] = ContentOpt, da
 
 @token_app.command("revoke")
 @friendly
-def token_revoke(name: str = typer.Argument(..., metavar="NAME"), content: Optional[Path] = ContentOpt, data: Optional[Path] = DataOpt) -> None:
+def token_revoke(name: str = typer.Argument(..., metavar="NAME"), content: Path | None = ContentOpt, data: Path | None = DataOpt) -> None:
     """Stop a token working, at once (the server reads the list on every submission)."""
     from kb.curation import tokens
 
@@ -430,7 +442,7 @@ review_app = typer.Typer(help="Review submissions: list, show, approve, reject."
 app.add_typer(review_app, name="review")
 
 
-def open_store(content: Optional[Path], data: Optional[Path] = None) -> tuple[KnowledgeBase, Any]:
+def open_store(content: Path | None, data: Path | None = None) -> tuple[KnowledgeBase, Any]:
     from kb.curation.store import SubmissionStore
 
     kb = open_kb(content, data)
@@ -439,7 +451,7 @@ def open_store(content: Optional[Path], data: Optional[Path] = None) -> tuple[Kn
 
 @review_app.command("list")
 @friendly
-def review_list(as_json: bool = JsonOpt, content: Optional[Path] = ContentOpt) -> None:
+def review_list(as_json: bool = JsonOpt, content: Path | None = ContentOpt) -> None:
     """Submissions waiting for review, oldest first."""
     _, store = open_store(content)
     pending = [s.summary_json() for s in store.pending()]
@@ -451,7 +463,7 @@ def review_list(as_json: bool = JsonOpt, content: Optional[Path] = ContentOpt) -
 
 @review_app.command("show")
 @friendly
-def review_show(entry_id: str = typer.Argument(..., metavar="ID"), content: Optional[Path] = ContentOpt) -> None:
+def review_show(entry_id: str = typer.Argument(..., metavar="ID"), content: Path | None = ContentOpt) -> None:
     """A submission in full, and a diff against any entry with the same title."""
     from kb.curation.review import review
     from kb.curation.store import similar_warning
@@ -473,7 +485,7 @@ def default_reviewer() -> str:
 
     try:
         return os.environ.get("KB_REVIEWER") or getpass.getuser()
-    except Exception:  # no login name (some containers): ask for one
+    except Exception:  # noqa: BLE001 (no login name in some containers, raised variously): ask for one
         raise UsageProblem("say who is reviewing: --reviewer NAME (or set KB_REVIEWER)") from None
 
 
@@ -481,9 +493,9 @@ def default_reviewer() -> str:
 @friendly
 def review_approve(
     entry_id: str = typer.Argument(..., metavar="ID"),
-    reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Who approves it (default: $KB_REVIEWER or your login)."),
-    content: Optional[Path] = ContentOpt,
-    data: Optional[Path] = DataOpt,
+    reviewer: str | None = typer.Option(None, "--reviewer", help="Who approves it (default: $KB_REVIEWER or your login)."),
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
 ) -> None:
     """Publish a submission: into content/ with status, reviewer and dates; index refreshed."""
     from kb.curation.review import approve
@@ -504,8 +516,8 @@ def review_approve(
 def review_reject(
     entry_id: str = typer.Argument(..., metavar="ID"),
     reason: str = typer.Option(..., "--reason", help="Why, for the contributor."),
-    reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Who rejects it (default: $KB_REVIEWER or your login)."),
-    content: Optional[Path] = ContentOpt,
+    reviewer: str | None = typer.Option(None, "--reviewer", help="Who rejects it (default: $KB_REVIEWER or your login)."),
+    content: Path | None = ContentOpt,
 ) -> None:
     """Turn a submission down; it is kept, with the reason, under submissions/rejected/."""
     from kb.curation.review import reject
@@ -528,8 +540,6 @@ def main() -> None:
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(BrokenPipeError, ValueError):  # e.g. `kb list | head` closed the pipe
             stream.flush()
-        except (BrokenPipeError, ValueError):  # e.g. `kb list | head` closed the pipe
-            pass
     os._exit(code)

@@ -9,17 +9,16 @@ points at a file, line and column. Nothing here writes.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from kb import documents
 from kb.documents import Located
 from kb.entry_types import FOLDERS, TYPE_OF_FOLDER
-from kb.errors import ContentInvalid, ContentNotFound, Problem, did_you_mean
+from kb.errors import Problem, did_you_mean
 from kb.models import (
     ENTRY_MODELS,
     CaseStudy,
@@ -174,11 +173,23 @@ def parse_entry(data: Any, shown: str, located: documents.Located | None, expect
         return None, [Problem(shown, 1, 1, f"missing required field 'type'{hint}", "type")]
     if not isinstance(entry_type, str) or entry_type not in ENTRY_MODELS:  # a list is not hashable
         return None, [
-            Problem(shown, pos.line, pos.column, f"field 'type': unknown entry type '{entry_type}'{did_you_mean(str(entry_type), ENTRY_MODELS)}; expected one of {', '.join(ENTRY_MODELS)}", "type")
+            Problem(
+                shown,
+                pos.line,
+                pos.column,
+                f"field 'type': unknown entry type '{entry_type}'{did_you_mean(str(entry_type), ENTRY_MODELS)}; expected one of {', '.join(ENTRY_MODELS)}",
+                "type",
+            )
         ]
     if expected_type and entry_type != expected_type:
         return None, [
-            Problem(shown, pos.line, pos.column, f"field 'type': '{entry_type}' entries belong in content/{FOLDERS[entry_type]}/, not content/{FOLDERS[expected_type]}/", "type")
+            Problem(
+                shown,
+                pos.line,
+                pos.column,
+                f"field 'type': '{entry_type}' entries belong in content/{FOLDERS[entry_type]}/, not content/{FOLDERS[expected_type]}/",
+                "type",
+            )
         ]
     model = ENTRY_MODELS[entry_type]
     try:
@@ -281,7 +292,11 @@ def reference_choices(content: Content, target: str) -> list[str]:
 
 
 def reference_problems(
-    entry: EntryBase, content: Content, shown: str, located: documents.Located | None, ignore: set[str] = frozenset()  # type: ignore[assignment]
+    entry: EntryBase,
+    content: Content,
+    shown: str,
+    located: documents.Located | None,
+    ignore: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[Problem]:
     """Every taxonomy term, cross-link and cited document must exist."""
 
@@ -295,7 +310,9 @@ def reference_problems(
             if ref not in choices and ref not in ignore:
                 pos = at((field_name, i))
                 what = f"{target} term" if target in content.taxonomy.vocabularies() else f"{target} entry"
-                problems.append(Problem(shown, pos.line, pos.column, f"field '{field_name}': unknown {what} '{ref}'{did_you_mean(ref, choices)}", f"{field_name}.{i}"))
+                problems.append(
+                    Problem(shown, pos.line, pos.column, f"field '{field_name}': unknown {what} '{ref}'{did_you_mean(ref, choices)}", f"{field_name}.{i}")
+                )
     cited: list[tuple[tuple[str | int, ...], str]] = [(("sources", i, "document"), s.document) for i, s in enumerate(entry.sources)]
     cited += [(("metrics", i, "source", "document"), m.source.document) for i, m in enumerate(getattr(entry, "metrics", [])) if m.source]
     cited += [(("caveats", i, "source", "document"), c.source.document) for i, c in enumerate(entry.caveats) if c.source]
@@ -308,7 +325,15 @@ def reference_problems(
     for loc, document in cited:
         if document not in content.documents:
             pos = at(loc)
-            problems.append(Problem(shown, pos.line, pos.column, f"field '{_field_name(loc)}': unknown source document '{document}'{did_you_mean(document, content.documents)}", _field_name(loc)))
+            problems.append(
+                Problem(
+                    shown,
+                    pos.line,
+                    pos.column,
+                    f"field '{_field_name(loc)}': unknown source document '{document}'{did_you_mean(document, content.documents)}",
+                    _field_name(loc),
+                )
+            )
     return problems
 
 

@@ -7,13 +7,14 @@ methods, so a result is computed one way whichever door it leaves by.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from kb.search import index
-from kb.search.encoder import DEFAULT_MODEL
 from kb.entry_types import ENTRY_TYPES, entry_url
 from kb.errors import ContentInvalid, ContentNotFound, IndexMissing, Problem, UnknownEntry, UnknownValue
+from kb.search import index
+from kb.search.encoder import DEFAULT_MODEL
 from kb.search.explain import Result
 from kb.search.searcher import check_query
 
@@ -41,10 +42,7 @@ def find_content_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     chosen = explicit or os.environ.get("KB_CONTENT") or "content"
     path = Path(chosen).expanduser().resolve()
     if not path.is_dir():
-        raise ContentNotFound(
-            f"no content folder at {path}: run kb from the project root, "
-            "or say where it is with --content DIR or KB_CONTENT"
-        )
+        raise ContentNotFound(f"no content folder at {path}: run kb from the project root, or say where it is with --content DIR or KB_CONTENT")
     return path
 
 
@@ -80,7 +78,7 @@ class KnowledgeBase:
         self._searcher: Searcher | None = None
 
     @classmethod
-    def open(cls, content_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None, model: str | None = None) -> "KnowledgeBase":
+    def open(cls, content_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None, model: str | None = None) -> KnowledgeBase:
         root = find_content_dir(content_dir)
         return cls(root, find_data_dir(root, data_dir), model)
 
@@ -107,7 +105,9 @@ class KnowledgeBase:
         return load_content(find_content_dir(content_dir))[1]
 
     @staticmethod
-    def check(content_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None) -> tuple[list[Problem], list[SimilarPair], list[str]]:
+    def check(
+        content_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None
+    ) -> tuple[list[Problem], list[SimilarPair], list[str]]:
         """What `kb validate` reports: every problem, then pairs of entries so alike that one
         may duplicate the other, and notes: links written on one side only (a warning, as
         both sides still show on the site), then what was not compared. The duplicate check
@@ -121,7 +121,7 @@ class KnowledgeBase:
         warnings = [f"warning: {link.message(content)}" for link in one_sided_links(content)]
         try:
             pairs, notes = similar_pairs(content, find_data_dir(root, data_dir))
-        except Exception as exc:  # e.g. a damaged index: say so, but validation stands
+        except Exception as exc:  # noqa: BLE001 (e.g. a damaged index: say so, but validation stands)
             return problems, [], warnings + [f"entries were not compared for duplicates: {type(exc).__name__}: {exc}"]
         return problems, pairs, warnings + notes
 
@@ -227,7 +227,9 @@ class KnowledgeBase:
                 raise UnknownValue(name, value, vocabulary[name])
         return searcher.search(query, k, entry_type, filters, mode, vector=vector)
 
-    def evaluate(self, query_file: Path, variants: bool = False, progress: index.Progress | None = None, notice: Callable[[str], None] | None = None) -> dict[str, Any]:
+    def evaluate(
+        self, query_file: Path, variants: bool = False, progress: index.Progress | None = None, notice: Callable[[str], None] | None = None
+    ) -> dict[str, Any]:
         """Search quality per mode (and per design alternative) on a graded query file."""
         from kb.search import evaluate
         from kb.search.passages import passages
@@ -240,14 +242,19 @@ class KnowledgeBase:
             report["variants"] = evaluate.design_variants(searcher, queries, texts)
         return report
 
-    def similar(self, entry_id: str, k: int = 5, entry_type: str | None = "case-study", progress: index.Progress | None = None, notice: Callable[[str], None] | None = None) -> list[Result]:
+    def similar(
+        self,
+        entry_id: str,
+        k: int = 5,
+        entry_type: str | None = "case-study",
+        progress: index.Progress | None = None,
+        notice: Callable[[str], None] | None = None,
+    ) -> list[Result]:
         check_type(entry_type)
         searcher = self.searcher(progress, notice)
         if entry_id not in searcher.position:
             raise UnknownEntry(entry_id, list(searcher.position))
         return searcher.similar(entry_id, k, entry_type)
-
-
 
 
 def default_data_dir(content_root: Path) -> Path:

@@ -6,8 +6,9 @@ Kept free of heavy imports so the fast query path can raise and catch them.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field as dataclass_field
-from typing import Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -9,7 +9,7 @@ Field descriptions here are what contributors see in the generated JSON Schema.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Union, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -40,10 +40,10 @@ class SourceDocument(Strict):
     url: str | None = Field(None, description="Where the public can read it.")
     citation: str = Field("page", description="How it is cited: by `page` number or by `section` heading.")
     summary: str | None = Field(None, description="What the document holds, in a sentence or two.")
-    caveats: list["Caveat"] = Field(default_factory=list, description="What the document itself says limits its evidence; each cites its page or section.")
+    caveats: list[Caveat] = Field(default_factory=list, description="What the document itself says limits its evidence; each cites its page or section.")
 
     @model_validator(mode="after")
-    def _caveats_cite_this_document(self) -> "SourceDocument":
+    def _caveats_cite_this_document(self) -> SourceDocument:
         for caveat in self.caveats:
             if caveat.source is None or caveat.source.document != self.id:
                 raise ValueError(f"each caveat of '{self.id}' needs a `source` in '{self.id}' (its page or section)")
@@ -65,7 +65,7 @@ class SourceRef(Strict):
     appendix: str | None = Field(None, description="The report's own appendix reference, e.g. 'Appendix 9, p64'.")
 
     @model_validator(mode="after")
-    def _page_or_section(self) -> "SourceRef":
+    def _page_or_section(self) -> SourceRef:
         if self.page is None and self.section is None:
             raise ValueError("a source needs a `page` or a `section`")
         return self
@@ -181,9 +181,7 @@ class Metric(Strict):
 
     measure: Text = Field(description="What was measured, e.g. 'A&E attendances'.")
     value: float = Field(description="The number as given (53 for 53%, 553000 for £553k).")
-    unit: Literal["percent", "gbp", "count", "ratio", "people", "practices", "hours", "days", "other"] = Field(
-        description="Unit of the value."
-    )
+    unit: Literal["percent", "gbp", "count", "ratio", "people", "practices", "hours", "days", "other"] = Field(description="Unit of the value.")
     direction: Literal["increase", "decrease", "no-change", "level"] = Field(
         "level", description="`increase`/`decrease` for a change; `level` for a count or share."
     )
@@ -197,7 +195,7 @@ class Metric(Strict):
     caveats: list[Caveat] = Field(default_factory=list, description="Limits the source puts on this figure.")
 
     @model_validator(mode="after")
-    def _qualifier_and_range_match_the_wording(self) -> "Metric":
+    def _qualifier_and_range_match_the_wording(self) -> Metric:
         # A value alone would turn 'almost 100%' into 100%: the qualifier must be the source's own.
         if self.qualifier and self.qualifier not in self.as_reported.lower():
             raise ValueError(f"qualifier '{self.qualifier}' does not occur in as_reported")
@@ -234,7 +232,7 @@ class CaseStudy(EntryBase):
     place: str | None = Field(None, description="Place or footprint, e.g. 'Isle of Wight'.")
     challenge: str | None = Field(None, description="The workforce issues faced.")
     approach: Text = Field(description="What they did.")
-    outcomes: Outcomes = Field(default_factory=lambda: Outcomes(), description="Outcomes by the Quadruple Aim.")
+    outcomes: Outcomes = Field(default_factory=Outcomes, description="Outcomes by the Quadruple Aim.")
     metrics: list[Metric] = Field(default_factory=list, description="Measured results, exactly as given.")
     roles: list[Slug] = Field(default_factory=list, description="Role ids (taxonomy) introduced or redesigned.")
     enablers: list[Slug] = Field(default_factory=list, description="Ids of enabler entries it illustrates.")
@@ -296,7 +294,7 @@ class Framework(Illustrated):
 
 
 Entry = Annotated[
-    Union[CaseStudy, TopTip, Enabler, Barrier, MdtCharacteristic, Dilemma, Framework],
+    CaseStudy | TopTip | Enabler | Barrier | MdtCharacteristic | Dilemma | Framework,
     Field(discriminator="type"),
 ]
 

@@ -6,8 +6,9 @@ Only the CLI uses this; every value shown comes from the core.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.markup import escape
@@ -83,8 +84,14 @@ def entry_panel(entry: EntryBase, content: Content) -> Panel:
             for col in ("measure", "figure", "as reported", "aim", "period", "caveats"):
                 metrics.add_column(col)
             for m in entry.metrics:
-                metrics.add_row(Text(m.measure), Text(m.figure() + (" (est.)" if m.estimated else "")), Text(m.as_reported), m.aim or "",
-                                Text(m.period or ""), Text(" ".join(c.text for c in m.caveats)))
+                metrics.add_row(
+                    Text(m.measure),
+                    Text(m.figure() + (" (est.)" if m.estimated else "")),
+                    Text(m.as_reported),
+                    m.aim or "",
+                    Text(m.period or ""),
+                    Text(" ".join(c.text for c in m.caveats)),
+                )
             parts += [metrics]
     parts += _section("Detail", entry.detail)
     parts += _section("Caveats", caveat_lines(entry, content))
@@ -97,14 +104,24 @@ def entry_panel(entry: EntryBase, content: Content) -> Panel:
         if items:
             parts += _section("Parts", "\n".join(f"• {i.name}" + (f": {i.description}" if i.description else "") for i in items))
     links = Table.grid(padding=(0, 2))
-    for field, vocab in (("themes", "themes"), ("roles", "roles"), ("enablers", "enablers"), ("barriers", "barriers"),
-                         ("population_groups", "population_groups"), ("care_settings", "care_settings"), ("case_studies", "case_studies")):
+    for field, vocab in (
+        ("themes", "themes"),
+        ("roles", "roles"),
+        ("enablers", "enablers"),
+        ("barriers", "barriers"),
+        ("population_groups", "population_groups"),
+        ("care_settings", "care_settings"),
+        ("case_studies", "case_studies"),
+    ):
         values = getattr(entry, field, None)
         if values:
             links.add_row(field.replace("_", " ").capitalize(), Text(", ".join(content.term_name(vocab, v) for v in values)))
     if entry.aliases:
         links.add_row("Also known as", Text(", ".join(entry.aliases)))
-    links.add_row("Sources", Text("; ".join(f"{content.documents[s.document].title[:60]}… {s.label()}" if s.document in content.documents else s.label() for s in entry.sources)))
+    links.add_row(
+        "Sources",
+        Text("; ".join(f"{content.documents[s.document].title[:60]}… {s.label()}" if s.document in content.documents else s.label() for s in entry.sources)),
+    )
     links.add_row("Page", entry_url(entry.type, entry.id))
     parts += [links]
     return Panel(Group(*parts), title=f"[bold]{escape(entry.title)}[/]", subtitle=f"{entry.type} · {entry.id}")
@@ -116,7 +133,9 @@ def progress_bar(description: str, transient: bool = False) -> Iterator[Callable
 
     Nothing is drawn unless the callback is called (a query on a fresh index draws nothing).
     """
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=transient)
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=transient
+    )
     task = None
 
     def update(done: int, total: int) -> None:
@@ -189,5 +208,7 @@ def submissions_table(items: list[dict[str, Any]]) -> Table | Text:
         table.add_column(column)
     for s in items:
         similar = ", ".join(f"{x['id']} ({x['similarity']:.2f})" for x in s.get("similar", []))
-        table.add_row(Text(s["id"], style="cyan"), Text(s["type"]), Text(s["title"]), Text(s["submitted_by"]), Text(s["submitted_at"]), Text(similar, style="yellow"))
+        table.add_row(
+            Text(s["id"], style="cyan"), Text(s["type"]), Text(s["title"]), Text(s["submitted_by"]), Text(s["submitted_at"]), Text(similar, style="yellow")
+        )
     return table

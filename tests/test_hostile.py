@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +27,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from kb import documents, files
-from kb.web.ratelimit import RateLimiter
-from kb.curation.store import SubmissionStore
-from kb.curation import tokens
 from kb.cli import app as cli
 from kb.core import KnowledgeBase
-from tests.conftest import KB, ROOT, case_study, env_with
+from kb.curation import tokens
+from kb.curation.store import SubmissionStore
+from kb.web.ratelimit import RateLimiter
+from tests.conftest import KB, case_study, env_with
 from tests.helpers import kb_serve, rss_mb
 
 runner = CliRunner()
@@ -101,7 +100,7 @@ def test_the_loader_refuses_each_case_with_its_place(case: Hostile) -> None:
 
 
 def test_ordinary_documents_still_load_with_positions() -> None:
-    located = documents.load("id: ok\ntitle: \"Caf\u00e9 \u0645\u0631\u062d\u0628\u0627 e\u0301\"\nadded: 2026-01-02\nlist:\n  - a\n")
+    located = documents.load('id: ok\ntitle: "Caf\u00e9 \u0645\u0631\u062d\u0628\u0627 e\u0301"\nadded: 2026-01-02\nlist:\n  - a\n')
     assert located.data["title"] == "Caf\u00e9 \u0645\u0631\u062d\u0628\u0627 e\u0301"  # accents, Arabic, combining marks are text
     assert located.position(("list", 0)) == documents.Position(5, 5)
     assert documents.load("\ufeffid: bom\n").data == {"id": "bom"}  # an editor's byte-order mark is fine
@@ -170,22 +169,21 @@ def test_a_real_server_refuses_every_case_with_422_and_flat_memory(fresh_mini: t
     token = tokens.create(data, "attacker")
     headers = {"Authorization": f"Bearer {token}"}
     env = env_with(KB_RATE_LIMIT="10000")
-    with kb_serve(KB, content, data, env=env) as (base, proc):
-        with httpx.Client(base_url=base, timeout=10, headers=headers) as client:
-            warm = client.post("/api/submissions", content=_entry_yaml().replace("hostile", "warm-up").encode(), headers={"Content-Type": "application/yaml"})
-            assert warm.status_code == 201, warm.text  # loads the encoder before memory is measured
-            before = rss_mb(proc.pid)
-            for _ in range(3):
-                for case in HOSTILE:
-                    media = "application/json" if case.json else "application/yaml"
-                    response = client.post("/api/submissions", content=case.body, headers={"Content-Type": media})
-                    assert response.status_code in (413, 422), (case.name, response.status_code, response.text[:300])
-                    if response.status_code == 422:
-                        problem = response.json()["detail"][0]
-                        assert {"loc", "msg", "line", "column"} <= problem.keys() and problem["line"] == case.line, (case.name, problem)
-                        assert case.says in problem["msg"], (case.name, problem)
-            growth = rss_mb(proc.pid) - before
-            assert client.get("/api/health").status_code == 200
+    with kb_serve(KB, content, data, env=env) as (base, proc), httpx.Client(base_url=base, timeout=10, headers=headers) as client:
+        warm = client.post("/api/submissions", content=_entry_yaml().replace("hostile", "warm-up").encode(), headers={"Content-Type": "application/yaml"})
+        assert warm.status_code == 201, warm.text  # loads the encoder before memory is measured
+        before = rss_mb(proc.pid)
+        for _ in range(3):
+            for case in HOSTILE:
+                media = "application/json" if case.json else "application/yaml"
+                response = client.post("/api/submissions", content=case.body, headers={"Content-Type": media})
+                assert response.status_code in (413, 422), (case.name, response.status_code, response.text[:300])
+                if response.status_code == 422:
+                    problem = response.json()["detail"][0]
+                    assert {"loc", "msg", "line", "column"} <= problem.keys() and problem["line"] == case.line, (case.name, problem)
+                    assert case.says in problem["msg"], (case.name, problem)
+        growth = rss_mb(proc.pid) - before
+        assert client.get("/api/health").status_code == 200
     assert growth < 50, f"the server grew by {growth:.0f} MB"
     assert not list((content.parent / "submissions" / "pending").glob("hostile*"))
 
@@ -193,13 +191,36 @@ def test_a_real_server_refuses_every_case_with_422_and_flat_memory(fresh_mini: t
 # --- generated documents (Hypothesis) --------------------------------------------------
 
 _SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=50),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=50),
     st.text(st.characters(categories=["Mn", "Cf", "Co", "Zs", "So"]), max_size=20),  # combining marks, format characters
     st.sampled_from(["\u202e", "\u0000", "\ud800", "\U0001f600", "e\u0301", "x" * 5000, "2026-13-45", "<script>", "../../etc/passwd"]),
 )
 _VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
 _FIELDS = ["id", "type", "title", "organisation", "summary", "approach", "themes", "sources", "metrics", "outcomes", "added", "status", "unknown"]
-_SNIPPETS = ["&a ", "*a", "!!python/object:x ", "<<: ", "!!binary ", "[" * 40, "{" * 40, "\x00", "\u202e", "\t", "%YAML 1.1\n", "---\n", "? ", "|\n", "'", '"', "\\", "\ud800"]
+_SNIPPETS = [
+    "&a ",
+    "*a",
+    "!!python/object:x ",
+    "<<: ",
+    "!!binary ",
+    "[" * 40,
+    "{" * 40,
+    "\x00",
+    "\u202e",
+    "\t",
+    "%YAML 1.1\n",
+    "---\n",
+    "? ",
+    "|\n",
+    "'",
+    '"',
+    "\\",
+    "\ud800",
+]
 
 
 @st.composite

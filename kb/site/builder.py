@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from kb.entry_types import AIMS, ENTRY_TYPES, LABELS, URL_SEGMENTS
 from kb.errors import SiteBuildFailed
-from kb.models import CaseStudy, Caveat, EntryBase, Metric
+from kb.models import Barrier, CaseStudy, Caveat, EntryBase, Framework, Metric
 from kb.site.chart import outcomes_chart
 from kb.site.markup import entry_page, front_matter, h, link, md, paragraph, slug
 
@@ -39,7 +39,7 @@ SIMILAR = 5
 class SiteBuilder:
     """Turns the knowledge base into pages; one instance per build."""
 
-    def __init__(self, kb: "KnowledgeBase", similar: bool = True):
+    def __init__(self, kb: KnowledgeBase, similar: bool = True):
         self.kb = kb
         self.content: Content = kb.content
         self.entries = sorted(self.content.published(), key=lambda e: e.title.lower())
@@ -65,18 +65,18 @@ class SiteBuilder:
 
     # --- relations ---------------------------------------------------------------------
 
-    def illustrating(self, entry: "EntryBase") -> list["CaseStudy"]:
+    def illustrating(self, entry: EntryBase) -> list[CaseStudy]:
         """Case studies linked to ``entry`` from either side."""
         listed = set(getattr(entry, "case_studies", []) or [])
         field = {"enabler": "enablers", "barrier": "barriers"}.get(entry.type)
         return [c for c in self.case_studies if c.id in listed or (field and entry.id in getattr(c, field))]
 
-    def linked_from(self, case: "CaseStudy", entry_type: str) -> list["EntryBase"]:
+    def linked_from(self, case: CaseStudy, entry_type: str) -> list[EntryBase]:
         """Tips, enablers, barriers … that name this case study, or that it names."""
         own = set(getattr(case, {"enabler": "enablers", "barrier": "barriers"}.get(entry_type, ""), []) or [])
         return [e for e in self.entries if e.type == entry_type and (e.id in own or case.id in (getattr(e, "case_studies", []) or []))]
 
-    def tag_names(self, entry: "EntryBase") -> list[str]:
+    def tag_names(self, entry: EntryBase) -> list[str]:
         names = [self.content.term_name("themes", t) for t in entry.themes]
         for vocab in ("population_groups", "care_settings", "roles"):
             names += [self.content.term_name(vocab, t) for t in getattr(entry, vocab, []) or []]
@@ -94,13 +94,21 @@ class SiteBuilder:
             f"{sum(e.type == 'top-tip' for e in self.entries)} top tips, and the enablers, barriers and dilemmas "
             f"they met, each cited to its source report.\n\n"
         )
-        out.append(f"**{link(page, 'finder.md', 'Find case studies for your challenge')}** — describe your challenge in your own words, or press / to search the site.\n\n")
+        out.append(
+            f"**{link(page, 'finder.md', 'Find case studies for your challenge')}** — describe your challenge in your own words, or press / to search the site.\n\n"
+        )
         out.append("## Start from your challenge\n\n")
         for vocab, label in (("themes", "By theme"), ("population_groups", "By population group"), ("roles", "By role")):
             terms = [t for t in getattr(tax, vocab) if self.cases_for_term(vocab, t.id)]
-            out.append(f"### {label}\n\n" + "".join(f"- {link(page, f'{VOCAB_PAGES[vocab]}/{t.id}.md', t.name)} ({len(self.cases_for_term(vocab, t.id))})\n" for t in terms) + "\n")
+            out.append(
+                f"### {label}\n\n"
+                + "".join(f"- {link(page, f'{VOCAB_PAGES[vocab]}/{t.id}.md', t.name)} ({len(self.cases_for_term(vocab, t.id))})\n" for t in terms)
+                + "\n"
+            )
         for entry_type, label in (("enabler", "By what helps (enablers)"), ("barrier", "By what gets in the way (barriers)")):
-            out.append(f"### {label}\n\n" + "".join(f"- {link(page, entry_page(e.type, e.id), e.title)}\n" for e in self.entries if e.type == entry_type) + "\n")
+            out.append(
+                f"### {label}\n\n" + "".join(f"- {link(page, entry_page(e.type, e.id), e.title)}\n" for e in self.entries if e.type == entry_type) + "\n"
+            )
         out.append("## Browse\n\n")
         for entry_type in ENTRY_TYPES:
             count = sum(e.type == entry_type for e in self.entries)
@@ -119,7 +127,7 @@ class SiteBuilder:
 
     # --- one entry -------------------------------------------------------------------------
 
-    def entry(self, entry: "EntryBase") -> str:
+    def entry(self, entry: EntryBase) -> str:
         page = entry_page(entry.type, entry.id)
         out = [front_matter(entry.title, self.tag_names(entry), entry.summary), f"# {md(entry.title)}\n\n"]
         out.append(f'<p class="kb-summary">{h(entry.summary)}</p>\n\n')
@@ -130,7 +138,7 @@ class SiteBuilder:
         out.append(self.sources_section(entry))
         return "".join(out)
 
-    def case_study_body(self, case: "CaseStudy", page: str) -> str:
+    def case_study_body(self, case: CaseStudy, page: str) -> str:
         out = ["## At a glance\n\n"]
         out.append(f"- **Organisation:** {link(page, f'organisations/{slug(case.organisation)}.md', case.organisation)}\n")
         if case.partners:
@@ -156,7 +164,9 @@ class SiteBuilder:
             out.append("## Measured results\n\n| What was measured | Figure | Result as reported | Aim | Period | Caveats |\n|---|---|---|---|---|---|\n")
             for m in case.metrics:
                 aim = next((label for _, key, label in AIMS if key == m.aim), "")
-                out.append(f"| {md(m.measure)} | {figure(m)} | {md(m.as_reported)} | {aim} | {md(m.period or '')} | {md(' '.join(c.text for c in m.caveats))} |\n")
+                out.append(
+                    f"| {md(m.measure)} | {figure(m)} | {md(m.as_reported)} | {aim} | {md(m.period or '')} | {md(' '.join(c.text for c in m.caveats))} |\n"
+                )
             out.append("\n")
         out.append(self.caveats_section(case))
         if case.roles:
@@ -174,7 +184,7 @@ class SiteBuilder:
             out.append("".join(f"1. {link(page, entry_page(r.type, r.id), r.title)} — {md(r.organisation or '')}\n" for r in similar) + "\n")
         return "".join(out)
 
-    def caveats_section(self, entry: "EntryBase") -> str:
+    def caveats_section(self, entry: EntryBase) -> str:
         """The entry's own caveats, then those of the reports it cites: readers weigh the
         figures above against them, so they sit on the same page."""
         own = [caveat_line(c) for c in entry.caveats]
@@ -188,7 +198,7 @@ class SiteBuilder:
                 out.append(f"What *{md(doc.title)}* says about its own evidence:\n\n" + "".join(f"- {caveat_line(c)}\n" for c in caveats) + "\n")
         return "".join(out)
 
-    def aims_grid(self, case: "CaseStudy") -> str:
+    def aims_grid(self, case: CaseStudy) -> str:
         cells = []
         for field, _, label in AIMS:
             text = getattr(case.outcomes, field)
@@ -196,7 +206,7 @@ class SiteBuilder:
             cells.append(f'<div class="kb-aim{"" if text else " kb-aim--empty"}"><h3>{label}</h3>{body}</div>')
         return '<div class="kb-aims">' + "".join(cells) + "</div>\n\n"
 
-    def taxonomy_links(self, entry: "EntryBase", page: str) -> str:
+    def taxonomy_links(self, entry: EntryBase, page: str) -> str:
         rows = []
         for vocab, folder in VOCAB_PAGES.items():
             if vocab == "roles":
@@ -206,7 +216,7 @@ class SiteBuilder:
                 rows.append(f"- **{VOCAB_LABELS[vocab]}:** " + ", ".join(link(page, f"{folder}/{i}.md", self.content.term_name(vocab, i)) for i in ids) + "\n")
         return ("## Tags\n\n" + "".join(rows) + "\n") if rows else ""
 
-    def other_body(self, entry: "EntryBase", page: str) -> str:
+    def other_body(self, entry: EntryBase, page: str) -> str:
         out = []
         if getattr(entry, "question", None):
             out.append(f'<p class="kb-question"><strong>{h(entry.question)}</strong></p>\n\n')  # type: ignore[attr-defined]
@@ -215,26 +225,35 @@ class SiteBuilder:
             out.append(f"Part of the top tips on {link(page, f'top-tips/{slug(group)}.md', group)}.\n\n")
         if entry.detail:
             out.append("## In detail\n\n" + paragraph(entry.detail))
-        if getattr(entry, "items", None):
-            out.append("## Its parts\n\n" + "".join(f"{n}. **{md(i.name)}**" + (f" — {md(i.description)}" if i.description else "") + "\n" for n, i in enumerate(entry.items, 1)) + "\n")  # type: ignore[attr-defined]
-        if getattr(entry, "mitigations", None):
-            out.append("## What helps\n\n" + "".join(f"- {md(m)}\n" for m in entry.mitigations) + "\n")  # type: ignore[attr-defined]
+        if isinstance(entry, Framework) and entry.items:
+            parts = (f"{n}. **{md(i.name)}**" + (f" — {md(i.description)}" if i.description else "") + "\n" for n, i in enumerate(entry.items, 1))
+            out.append("## Its parts\n\n" + "".join(parts) + "\n")
+        if isinstance(entry, Barrier) and entry.mitigations:
+            out.append("## What helps\n\n" + "".join(f"- {md(m)}\n" for m in entry.mitigations) + "\n")
         if entry.caveats:
             out.append("## Caveats\n\n" + "".join(f"- {caveat_line(c)}\n" for c in entry.caveats) + "\n")
         cases = self.illustrating(entry)
         out.append("## Case studies that illustrate it\n\n")
-        out.append("".join(f"- {link(page, entry_page(c.type, c.id), c.title)} — {md(c.organisation)}\n" for c in cases) if cases else "No case study is linked to this entry yet.\n")
+        out.append(
+            "".join(f"- {link(page, entry_page(c.type, c.id), c.title)} — {md(c.organisation)}\n" for c in cases)
+            if cases
+            else "No case study is linked to this entry yet.\n"
+        )
         out.append("\n" + self.taxonomy_links(entry, page))
         return "".join(out)
 
-    def sources_section(self, entry: "EntryBase") -> str:
+    def sources_section(self, entry: EntryBase) -> str:
         out = ["## Sources\n\n"]
         for s in entry.sources:
             doc = self.content.documents.get(s.document)
             title = doc.title if doc else s.document
             out.append(f"- *{md(title)}*" + (f" ({md(doc.publisher)}, {md(doc.date)})" if doc else "") + f": {md(s.label())}\n")
         dates = f"Added {entry.added.isoformat()}" + (f", updated {entry.updated.isoformat()}" if entry.updated else "")
-        out.append(f"\n<small>{h(dates)} · contributed by {h(entry.contributor)}" + (f" · reviewed by {h(entry.reviewed_by)}" if entry.reviewed_by else "") + "</small>\n")
+        out.append(
+            f"\n<small>{h(dates)} · contributed by {h(entry.contributor)}"
+            + (f" · reviewed by {h(entry.reviewed_by)}" if entry.reviewed_by else "")
+            + "</small>\n"
+        )
         return "".join(out)
 
     # --- grouped pages -------------------------------------------------------------------
@@ -265,7 +284,7 @@ class SiteBuilder:
             page = f"organisations/{slug(name)}.md"
             cases = by_org[name]
             out = [front_matter(name), f"# {md(name)}\n\n"]
-            kinds = sorted({c.organisation_kind.replace('-', ' ') for c in cases})
+            kinds = sorted({c.organisation_kind.replace("-", " ") for c in cases})
             places = sorted({c.place for c in cases if c.place})
             out.append(f"- **Kind:** {', '.join(md(k) for k in kinds)}\n" + (f"- **Place:** {', '.join(md(p) for p in places)}\n" if places else "") + "\n")
             aliases = sorted({a for c in cases for a in c.aliases})
@@ -276,7 +295,7 @@ class SiteBuilder:
             index.append(f"- {link('organisations/index.md', page, name)} ({len(cases)})\n")
         self.pages["organisations/index.md"] = "".join(index)
 
-    def cases_for_term(self, vocab: str, term_id: str) -> list["CaseStudy"]:
+    def cases_for_term(self, vocab: str, term_id: str) -> list[CaseStudy]:
         return [c for c in self.case_studies if term_id in (getattr(c, vocab, None) or [])]
 
     def vocabularies(self) -> None:
@@ -289,7 +308,11 @@ class SiteBuilder:
                 out = [front_matter(term.name, description=term.description), f"# {md(term.name)}\n\n", paragraph(term.description)]
                 if term.aliases:
                     out.append(f"Also searched as: {', '.join(md(a) for a in term.aliases)}\n\n")
-                out.append("## Case studies\n\n" + ("".join(f"- {link(page, entry_page(c.type, c.id), c.title)} — {md(c.organisation)}\n" for c in cases) or "None yet.\n") + "\n")
+                out.append(
+                    "## Case studies\n\n"
+                    + ("".join(f"- {link(page, entry_page(c.type, c.id), c.title)} — {md(c.organisation)}\n" for c in cases) or "None yet.\n")
+                    + "\n"
+                )
                 if others:
                     out.append("## Related guidance\n\n" + "".join(f"- {LABELS[e.type]}: {link(page, entry_page(e.type, e.id), e.title)}\n" for e in others))
                 self.pages[page] = "".join(out)
@@ -298,7 +321,11 @@ class SiteBuilder:
 
     def sources_page(self) -> None:
         page = "sources.md"
-        out = [front_matter("The source reports"), "# The source reports\n\n", "Every entry cites the report, and the page or section, its facts come from.\n\n"]
+        out = [
+            front_matter("The source reports"),
+            "# The source reports\n\n",
+            "Every entry cites the report, and the page or section, its facts come from.\n\n",
+        ]
         for doc in self.content.documents.values():
             citing = [e for e in self.entries if any(s.document == doc.id for s in e.sources)]
             out.append(f"## {md(doc.title)}\n\n- **Publisher:** {md(doc.publisher)}\n- **Date:** {md(doc.date)}\n")
@@ -312,15 +339,21 @@ class SiteBuilder:
     def outcomes_page(self) -> None:
         page = "outcomes.md"
         out = [front_matter("Outcomes compared"), "# Outcomes compared\n\n"]
-        out.append("Which approaches report which effects, by the four aims of the Quadruple Aim. The chart marks each aim a case study reports on; the number is how many measured results it gives for that aim. The table lists every measured result; select a column heading to sort it.\n\n")
+        out.append(
+            "Which approaches report which effects, by the four aims of the Quadruple Aim. The chart marks each aim a case study reports on; the number is how many measured results it gives for that aim. The table lists every measured result; select a column heading to sort it.\n\n"
+        )
         out.append(outcomes_chart(self.case_studies) + "\n\n")
         out.append(self.report_caveats())
-        out.append("## Every measured result\n\n| Case study | What was measured | Figure | Result as reported | Change | Aim | Period | Caveats |\n|---|---|---|---|---|---|---|---|\n")
+        out.append(
+            "## Every measured result\n\n| Case study | What was measured | Figure | Result as reported | Change | Aim | Period | Caveats |\n|---|---|---|---|---|---|---|---|\n"
+        )
         for c in self.case_studies:
             for m in c.metrics:
                 aim = next((label for _, key, label in AIMS if key == m.aim), "")
                 caveats = " ".join(x.text for x in [*m.caveats, *c.caveats])  # the entry's caveats qualify each of its figures
-                out.append(f"| {link(page, entry_page(c.type, c.id), c.title)} | {md(m.measure)} | {figure(m)} | {md(m.as_reported)} | {md(m.direction)} | {aim} | {md(m.period or '')} | {md(caveats)} |\n")
+                out.append(
+                    f"| {link(page, entry_page(c.type, c.id), c.title)} | {md(m.measure)} | {figure(m)} | {md(m.as_reported)} | {md(m.direction)} | {aim} | {md(m.period or '')} | {md(caveats)} |\n"
+                )
         self.pages[page] = "".join(out) + "\n"
 
     def report_caveats(self) -> str:
@@ -338,20 +371,26 @@ class SiteBuilder:
         for e in self.entries:
             by_day[e.updated or e.added].append(e)
         for day in sorted(by_day, reverse=True)[:30]:
-            out.append(f"## {day.isoformat()}\n\n" + "".join(f"- {LABELS[e.type][:-1] if e.type != 'top-tip' else 'Top tip'}: {link(page, entry_page(e.type, e.id), e.title)}\n" for e in by_day[day]) + "\n")
+            out.append(
+                f"## {day.isoformat()}\n\n"
+                + "".join(
+                    f"- {LABELS[e.type][:-1] if e.type != 'top-tip' else 'Top tip'}: {link(page, entry_page(e.type, e.id), e.title)}\n" for e in by_day[day]
+                )
+                + "\n"
+            )
         self.pages[page] = "".join(out)
 
 
-def figure(metric: "Metric") -> str:
+def figure(metric: Metric) -> str:
     """The value with its qualifier ('almost 100%'), never the bare number alone."""
     return md(metric.figure()) + (" (estimate)" if metric.estimated else "")
 
 
-def caveat_line(caveat: "Caveat") -> str:
+def caveat_line(caveat: Caveat) -> str:
     return md(caveat.text) + (f" ({md(caveat.source.label())})" if caveat.source else "")
 
 
-def pages(kb: "KnowledgeBase", similar: bool = True) -> dict[str, str]:
+def pages(kb: KnowledgeBase, similar: bool = True) -> dict[str, str]:
     """Every generated page as ``{path under docs: markdown}``."""
     return SiteBuilder(kb, similar).build()
 
@@ -363,15 +402,15 @@ def pages(kb: "KnowledgeBase", similar: bool = True) -> dict[str, str]:
 CONFIG_FILE = Path(__file__).resolve().parent / "mkdocs.yml"
 
 
-def config_file(kb: "KnowledgeBase") -> Path:
+def config_file(kb: KnowledgeBase) -> Path:
     return CONFIG_FILE
 
 
-def site_dir(kb: "KnowledgeBase") -> Path:
+def site_dir(kb: KnowledgeBase) -> Path:
     return kb.root.parent / "site"
 
 
-def needs_build(kb: "KnowledgeBase", out: Path | None = None) -> bool:
+def needs_build(kb: KnowledgeBase, out: Path | None = None) -> bool:
     """Missing, or older than the content, the index or the site's own sources."""
     marker = (out or site_dir(kb)) / "index.html"
     if not marker.exists():
@@ -385,7 +424,7 @@ def needs_build(kb: "KnowledgeBase", out: Path | None = None) -> bool:
     return any(p.stat().st_mtime > built for p in inputs if p.exists())
 
 
-def build(kb: "KnowledgeBase", out: Path | None = None, offline: bool = False) -> Path:
+def build(kb: KnowledgeBase, out: Path | None = None, offline: bool = False) -> Path:
     """``mkdocs build --strict`` into ``out`` (default ``site/``), swapped in atomically."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -413,4 +452,3 @@ def build(kb: "KnowledgeBase", out: Path | None = None, offline: bool = False) -
     os.replace(tmp, target)
     shutil.rmtree(old, ignore_errors=True)
     return target
-

@@ -13,10 +13,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from kb.core import KnowledgeBase
 from kb.curation import tokens
 from kb.curation.live import LiveContent
-from kb.web.ratelimit import RateLimiter, rate_limit_from_env
 from kb.curation.store import SubmissionStore
 from kb.search.searcher import Searcher
 from kb.web.batching import QueryBatcher
+from kb.web.ratelimit import RateLimiter, rate_limit_from_env
 
 
 @dataclass(frozen=True)

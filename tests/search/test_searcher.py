@@ -49,7 +49,15 @@ def test_manifest_records_model_dimensions_hashes_and_time(built_mini) -> None:
     _, data = built_mini
     manifest = IndexVersion.current(data).manifest
     assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimensions"] == 384
-    assert set(manifest["entries"]) == {"dementia-outreach", "frailty-planning", "navigators", "rural-telemedicine", "shared-learning", "money-flows", "tip-know-your-people"}
+    assert set(manifest["entries"]) == {
+        "dementia-outreach",
+        "frailty-planning",
+        "navigators",
+        "rural-telemedicine",
+        "shared-learning",
+        "money-flows",
+        "tip-know-your-people",
+    }
     assert manifest["built_at"] and manifest["passages"] >= 7
 
 
@@ -94,7 +102,9 @@ def test_interrupted_build_leaves_previous_index_intact(fresh_mini, monkeypatch)
 def test_killed_build_process_leaves_previous_index_intact(fresh_mini) -> None:
     content, data = fresh_mini
     before = (data / "CURRENT").read_text()
-    proc = subprocess.Popen([KB, "index", "--force"], env=env_with(KB_CONTENT=str(content), KB_DATA=str(data)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [KB, "index", "--force"], env=env_with(KB_CONTENT=str(content), KB_DATA=str(data)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         proc.wait(timeout=4)
     except subprocess.TimeoutExpired:
@@ -109,7 +119,13 @@ def test_stale_index_is_refreshed_and_says_so(fresh_mini) -> None:
     content, data = fresh_mini
     path = content / "case_studies" / "rural-telemedicine.yaml"
     path.write_text(path.read_text().replace("Video consultations", "Video consultations and drone deliveries"))
-    proc = subprocess.run([KB, "find", "drone deliveries", "--json", "-k", "1"], env=env_with(KB_CONTENT=str(content), KB_DATA=str(data)), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [KB, "find", "drone deliveries", "--json", "-k", "1"],
+        env=env_with(KB_CONTENT=str(content), KB_DATA=str(data)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "content changed since the index was built: refreshing it" in proc.stderr
     assert json.loads(proc.stdout)[0]["id"] == "rural-telemedicine"

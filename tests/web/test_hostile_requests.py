@@ -568,7 +568,7 @@ def test_schemathesis_every_check_passes(served: Served, tmp_path: Path) -> None
 
 # --- schemathesis hooks: this module, loaded by the CLI as SCHEMATHESIS_HOOKS ----------------
 
-HOOKS_MODULE = "tests.test_hostile_api"
+HOOKS_MODULE = "tests.web.test_hostile_requests"
 
 
 def satisfy_cross_field_rules(entry: Any) -> None:

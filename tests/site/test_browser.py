@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import KB, REAL_CONTENT, env_with
-from tests.test_api import free_port
+from tests.helpers import kb_serve
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -28,22 +26,8 @@ def server(real_index: Path, tmp_path_factory: pytest.TempPathFactory):
     """`kb serve` over a copy of the real content (mtimes kept, so the index stays fresh)."""
     project = tmp_path_factory.mktemp("served")
     shutil.copytree(REAL_CONTENT, project / "content")
-    port = free_port()
-    proc = subprocess.Popen([KB, "serve", "--port", str(port), "--content", str(project / "content"), "--data", str(real_index)], cwd=project, env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while True:
-        try:
-            if httpx.get(base + "/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None, proc.stdout.read()
-        assert time.time() < deadline, "kb serve did not come up"
-        time.sleep(0.5)
-    yield base, project
-    proc.terminate()
-    proc.wait(timeout=30)
+    with kb_serve(KB, project / "content", real_index, env=env_with()) as (base, _proc):
+        yield base, project
 
 
 @pytest.fixture(scope="module")
@@ -120,11 +104,18 @@ def test_finder_page_returns_results_from_kb_serve(server, page) -> None:
 
 
 def build_offline(project: Path, out: Path) -> None:
-    subprocess.run([KB, "site", "build", "--offline", "--out", str(out), "--content", str(project / "content")], cwd=project, env=env_with(), check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [KB, "site", "build", "--offline", "--out", str(out), "--content", str(project / "content")],
+        cwd=project,
+        env=env_with(),
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
 
 
 def test_finder_without_the_api_says_so(server, page, tmp_path: Path) -> None:
-    base, project = server
+    _base, project = server
     build_offline(project, tmp_path / "offline")
     page.goto((tmp_path / "offline" / "finder.html").as_uri())
     page.locator("#kb-finder-query").fill("frailty")

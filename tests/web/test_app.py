@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import subprocess
-import time
 from typing import Any
 
 import httpx
@@ -16,6 +13,7 @@ import pytest
 from kb.core import KnowledgeBase
 from kb.web.app import create_app
 from tests.conftest import KB, env_with, paths
+from tests.helpers import kb_serve
 
 
 @pytest.fixture
@@ -143,30 +141,11 @@ def schemathesis_strategy(op):
     return given(case=op.as_strategy())
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
+@pytest.mark.slow
 def test_real_kb_serve_process(fresh_mini) -> None:
-    content, data = fresh_mini
-    port = free_port()
-    proc = subprocess.Popen([KB, "serve", "--port", str(port)], env=env_with(KB_CONTENT=str(content), KB_DATA=str(data)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.stderr.read()
-                assert time.time() < deadline, "kb serve did not come up"
-                time.sleep(0.3)
+    with kb_serve(KB, *fresh_mini, env=env_with()) as (base, _proc):
+        health = httpx.get(f"{base}/api/health")
         assert health.status_code == 200 and health.json()["entries"] == 7
-        found = httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": "care navigators"}).json()
+        found = httpx.get(f"{base}/api/search", params={"q": "care navigators"}).json()
         assert found["results"][0]["id"] == "navigators"
-        assert httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": ""}).status_code == 422
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        assert httpx.get(f"{base}/api/search", params={"q": ""}).status_code == 422

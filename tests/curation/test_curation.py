@@ -10,9 +10,7 @@ import asyncio
 import copy
 import io
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,10 +29,11 @@ from kb import files, terminal
 from kb.cli import app as cli
 from kb.core import KnowledgeBase
 from kb.curation import tokens
-from kb.web import ratelimit
 from kb.curation.body import MAX_BODY_BYTES
+from kb.web import ratelimit
 from kb.web.app import create_app
 from tests.conftest import MINI_ENTRIES, ROOT, case_study, env_with
+from tests.helpers import free_port
 
 runner = CliRunner()
 SCHEMA_LINE = "# yaml-language-server: $schema=../../schema/{}.schema.json"
@@ -91,7 +90,9 @@ def post(app: Any, body: Any, token: str | None, content_type: str = "applicatio
     return asyncio.run(_post_many(app, [body], token, content_type, headers))[0]
 
 
-async def _post_many(app: Any, bodies: list[Any], token: str | None, content_type: str = "application/json", headers: dict[str, str] | None = None) -> list[httpx.Response]:
+async def _post_many(
+    app: Any, bodies: list[Any], token: str | None, content_type: str = "application/json", headers: dict[str, str] | None = None
+) -> list[httpx.Response]:
     sent = {"Content-Type": content_type} | ({"Authorization": f"Bearer {token}"} if token is not None else {}) | (headers or {})
 
     def encode(body: Any) -> Any:
@@ -423,7 +424,12 @@ def test_openapi_documents_the_submission_endpoint(api) -> None:
 
 def test_script_in_a_field_is_stored_as_is_and_rendered_as_text(api, project, token: str, kb_cli) -> None:
     content, _ = project
-    entry = new_case("script-entry", title=f"Pharmacists {XSS} in [bold]control[/bold]", summary=f"Clinical pharmacists {XSS} answer questions.", organisation="[red]Coastal[/red] Trust")
+    entry = new_case(
+        "script-entry",
+        title=f"Pharmacists {XSS} in [bold]control[/bold]",
+        summary=f"Clinical pharmacists {XSS} answer questions.",
+        organisation="[red]Coastal[/red] Trust",
+    )
     assert post(api, entry, token).status_code == 201
     stored = yaml.safe_load((pending_dir(content) / "script-entry.yaml").read_text())["entry"]
     assert stored["title"] == entry["title"] and stored["summary"] == entry["summary"]
@@ -437,7 +443,11 @@ def test_script_in_a_field_is_stored_as_is_and_rendered_as_text(api, project, to
     console = Console(width=400, record=True, file=io.StringIO())
     console.print(terminal.entry_panel(shown_entry, kb.content))
     console.print(terminal.entry_table([shown_entry]))
-    console.print(terminal.submissions_table([{"id": "x", "type": "case-study", "title": entry["title"], "submitted_by": "[i]me[/i]", "submitted_at": "now", "similar": []}]))
+    console.print(
+        terminal.submissions_table(
+            [{"id": "x", "type": "case-study", "title": entry["title"], "submitted_by": "[i]me[/i]", "submitted_at": "now", "similar": []}]
+        )
+    )
     rendered = console.export_text()
     assert rendered.count(entry["title"]) == 3 and entry["summary"] in rendered
     assert "[red]Coastal[/red] Trust" in rendered and "[i]me[/i]" in rendered
@@ -488,7 +498,12 @@ def test_kb_new_interactive_asks_each_field_and_checks_as_it_goes(project, kb_cl
 def test_kb_new_interactive_stops_cleanly_when_input_ends(project, kb_cli) -> None:
     result = kb_cli("new", "case-study", input="A title\n")
     assert result.exit_code == 2 and "nothing was written" in result.text
-    assert sorted(p.name for p in (project[0] / "case_studies").iterdir()) == ["dementia-outreach.yaml", "frailty-planning.yaml", "navigators.yaml", "rural-telemedicine.yaml"]
+    assert sorted(p.name for p in (project[0] / "case_studies").iterdir()) == [
+        "dementia-outreach.yaml",
+        "frailty-planning.yaml",
+        "navigators.yaml",
+        "rural-telemedicine.yaml",
+    ]
 
 
 def test_kb_new_from_file_or_options(project, tmp_path: Path, kb_cli) -> None:
@@ -507,8 +522,23 @@ def test_kb_new_from_file_or_options(project, tmp_path: Path, kb_cli) -> None:
     json_source.write_text(json.dumps(new_case("from-json")))
     assert kb_cli("new", "case-study", "--from", str(json_source)).exit_code == 0
 
-    made = kb_cli("new", "top-tip", "--no-input", "--title", "Start with the population", "--summary", "Design around who you serve.",
-                  "--contributor", "tests", "--set", "group=Modelling and planning the workforce", "--set", "sources=[{document: doc-a, page: 2}]", "--set", "themes=[frailty]")
+    made = kb_cli(
+        "new",
+        "top-tip",
+        "--no-input",
+        "--title",
+        "Start with the population",
+        "--summary",
+        "Design around who you serve.",
+        "--contributor",
+        "tests",
+        "--set",
+        "group=Modelling and planning the workforce",
+        "--set",
+        "sources=[{document: doc-a, page: 2}]",
+        "--set",
+        "themes=[frailty]",
+    )
     assert made.exit_code == 0, made.output
     assert (content / "top_tips" / "start-with-the-population.yaml").exists()
     assert KnowledgeBase.validate(content) == []
@@ -550,7 +580,9 @@ def test_validate_warns_about_similar_entries_without_failing(project, kb_cli) -
     assert "navigators-again" in result.text and "similar to 'navigators'" in result.text
     # Without torch (the ONNX encoder embeds the new draft) and without building anything.
     index_before = sorted(p.name for p in data.iterdir())
-    script = "import sys; sys.modules['torch'] = None; sys.modules['sentence_transformers'] = None\nfrom kb.cli import main; sys.argv = ['kb', 'validate']; main()"
+    script = (
+        "import sys; sys.modules['torch'] = None; sys.modules['sentence_transformers'] = None\nfrom kb.cli import main; sys.argv = ['kb', 'validate']; main()"
+    )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env_with(KB_CONTENT=str(content), KB_DATA=str(data)), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "similar to 'navigators'" in done.stderr.replace("\n", " ")
@@ -647,12 +679,6 @@ def test_pending_and_draft_entries_stay_off_the_site(api, project, token: str) -
 # --- kb submit against a real server ---------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(api) -> Iterator[str]:
     import uvicorn
@@ -718,15 +744,33 @@ def test_kb_new_interactive_case_study_with_choices_outcomes_and_metrics(project
         "",  # place
         "",  # challenge
         "Two pharmacists joined the clinical hub.",  # approach (required)
-        "Fewer people taken to hospital.", "", "", "",  # outcomes by aim
-        "Calls answered", "forty", "40", "count", "", "40 calls a week", "", "", "n",  # one metric (a word, then the number)
+        "Fewer people taken to hospital.",
+        "",
+        "",
+        "",  # outcomes by aim
+        "Calls answered",
+        "forty",
+        "40",
+        "count",
+        "",
+        "40 calls a week",
+        "",
+        "",
+        "n",  # one metric (a word, then the number)
         "",  # no more metrics
-        "care-navigator", "", "", "", "",  # roles, enablers, barriers, population groups, care settings
+        "care-navigator",
+        "",
+        "",
+        "",
+        "",  # roles, enablers, barriers, population groups, care settings
         "",  # quote
         "",  # detail
         "integration",  # themes
         "",  # aliases
-        "doc-a", "", "Part Two / Urgent care", "",  # one source, by section
+        "doc-a",
+        "",
+        "Part Two / Urgent care",
+        "",  # one source, by section
     ]
     result = kb_cli("new", "case-study", "--title", "Pharmacists in the control room", "--contributor", "tests", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output

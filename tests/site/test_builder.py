@@ -9,10 +9,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from kb.site import builder as site
-from kb.site import markup
 from kb.cli import app
 from kb.core import KnowledgeBase
+from kb.site import builder as site
+from kb.site import markup
 
 EVIL = '<script>alert("x")</script> **bold** [click](javascript:alert(1)) <img src=x onerror=alert(2)> {: onclick="y"} # not a heading'
 
@@ -43,9 +43,21 @@ def mini_site(fresh_mini, tmp_path: Path) -> tuple[KnowledgeBase, Path]:
 
 def test_strict_build_makes_every_page(mini_site) -> None:
     _, out = mini_site
-    for page in ("index.html", "case-studies/dementia-outreach/index.html", "enablers/shared-learning/index.html", "barriers/money-flows/index.html",
-                 "top-tips/tip-know-your-people/index.html", "top-tips/modelling-and-planning-the-workforce/index.html", "organisations/city-ccg/index.html",
-                 "themes/dementia/index.html", "outcomes/index.html", "whats-new/index.html", "sources/index.html", "tags/index.html", "finder/index.html"):
+    for page in (
+        "index.html",
+        "case-studies/dementia-outreach/index.html",
+        "enablers/shared-learning/index.html",
+        "barriers/money-flows/index.html",
+        "top-tips/tip-know-your-people/index.html",
+        "top-tips/modelling-and-planning-the-workforce/index.html",
+        "organisations/city-ccg/index.html",
+        "themes/dementia/index.html",
+        "outcomes/index.html",
+        "whats-new/index.html",
+        "sources/index.html",
+        "tags/index.html",
+        "finder/index.html",
+    ):
         assert (out / page).exists(), page
 
 
@@ -70,7 +82,7 @@ def test_enabler_and_barrier_pages_list_their_case_studies(mini_site) -> None:
 def test_outcomes_page_has_a_chart_with_alt_text_and_a_sortable_table(mini_site) -> None:
     _, out = mini_site
     page = (out / "outcomes/index.html").read_text()
-    assert 'role="img"' in page and "<title id=\"kb-chart-title\">Chart: which of" in page
+    assert 'role="img"' in page and '<title id="kb-chart-title">Chart: which of' in page
     assert "<table>" in article(page) and "tablesort" in page
 
 
@@ -158,7 +170,14 @@ def test_site_build_uses_the_content_it_is_given_from_any_folder(fresh_mini, rea
     clean = {k: v for k, v in env_with().items() if not k.startswith("KB_")}
     for env in (clean, {**clean, "KB_CONTENT": str(REAL_CONTENT), "KB_DATA": str(real_index)}):  # no KB_*, then a decoy
         out = tmp_path / f"out-{len(env)}"
-        done = subprocess.run([KB, "site", "build", "--content", str(content), "--data", str(data), "--out", str(out)], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [KB, "site", "build", "--content", str(content), "--data", str(data), "--out", str(out)],
+            cwd=elsewhere,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         listing = _built_titles(out)
         assert "Voluntary sector care navigators" in listing and "Isle of Wight" not in listing  # the mini content, not the decoy
@@ -178,20 +197,36 @@ def test_an_installed_wheel_builds_the_site_outside_a_checkout(fresh_mini, tmp_p
 
     content, data = fresh_mini
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     fresh = tmp_path / "fresh"
     subprocess.run([sys.executable, "-m", "venv", str(fresh)], check=True, timeout=120)
     site_packages = next((fresh / "lib").glob("python3*/site-packages"))
     # Only the dependencies: a path added by a .pth is not itself scanned for .pth files,
     # so the test environment's editable kb stays out.
     (site_packages / "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([str(fresh / "bin" / "python"), "-m", "pip", "install", "--no-deps", "-q", *map(str, wheels.glob("*.whl"))], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [str(fresh / "bin" / "python"), "-m", "pip", "install", "--no-deps", "-q", *map(str, wheels.glob("*.whl"))],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     where = subprocess.run([str(fresh / "bin" / "python"), "-c", "import kb; print(kb.__file__)"], cwd=elsewhere, capture_output=True, text=True, check=True)
     assert where.stdout.startswith(str(site_packages)), where.stdout
     out = tmp_path / "out"
-    done = subprocess.run([str(fresh / "bin" / "kb"), "site", "build", "--content", str(content), "--data", str(data), "--out", str(out)], cwd=elsewhere, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(fresh / "bin" / "kb"), "site", "build", "--content", str(content), "--data", str(data), "--out", str(out)],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "Voluntary sector care navigators" in _built_titles(out)
     assert (out / "stylesheets" / "kb.css").exists() and (out / "javascripts" / "finder.js").exists() and (out / "finder" / "index.html").exists()

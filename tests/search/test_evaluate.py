@@ -23,7 +23,7 @@ def test_ndcg_prefers_the_best_grade_first() -> None:
 
 
 def test_shipped_query_file_is_big_enough_and_valid() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     ids = {p.stem for p in (root / "content" / "case_studies").glob("*.yaml")}
     queries = load_queries(root / "tests" / "eval" / "queries.yaml", ids)
     assert len(queries) >= 25
