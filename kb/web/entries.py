@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from kb.core import summary_json
-from kb.models import Entry, Taxonomy
+from kb.models import Entry, SourceDocument, Taxonomy
 from kb.web.deps import KnowledgeBaseDep
 from kb.web.models import ERRORS, NOT_FOUND, EntryPage, EntrySummary, EntryType
 
@@ -35,6 +35,13 @@ def entries(
 def entry(entry_id: str, kb: KnowledgeBaseDep) -> Any:  # Any: Entry is a union of the entry models
     """One entry in full, with its sources."""
     return kb.get(entry_id)
+
+
+@router.get("/api/sources", response_model=list[SourceDocument])
+def sources(kb: KnowledgeBaseDep) -> list[SourceDocument]:
+    """The source reports entries cite, each with its own caveats: what the report says
+    limits how far its results can be trusted."""
+    return list(kb.content.documents.values())
 
 
 @router.get("/api/taxonomy", response_model=Taxonomy)

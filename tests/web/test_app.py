@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -149,3 +150,14 @@ def test_real_kb_serve_process(fresh_mini) -> None:
         found = httpx.get(f"{base}/api/search", params={"q": "care navigators"}).json()
         assert found["results"][0]["id"] == "navigators"
         assert httpx.get(f"{base}/api/search", params={"q": ""}).status_code == 422
+
+
+def test_sources_give_each_report_with_its_caveats(real_index: Path) -> None:
+    """The reports' own caveats qualify every figure drawn from them, so the API serves them."""
+    from tests.conftest import REAL_CONTENT
+
+    app = create_app(KnowledgeBase.open(REAL_CONTENT, real_index))
+    documents = {d["id"]: d for d in call(app, "/api/sources").json()}
+    assert len(documents) == 2
+    for document in documents.values():
+        assert document["caveats"] and all(c["text"] and c["source"]["document"] == document["id"] for c in document["caveats"])
