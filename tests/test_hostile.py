@@ -317,7 +317,9 @@ def test_generated_files_in_the_content_are_reported_by_validate(fuzz_project: t
 
 
 @pytest.mark.slow
-def test_a_server_killed_during_submissions_loses_nothing_pending(fresh_mini: tuple[Path, Path]) -> None:
+def test_a_server_killed_during_submissions_loses_nothing(fresh_mini: tuple[Path, Path]) -> None:
+    """kill -9 while submissions arrive: what was approved stays published, what was
+    pending stays whole, and nothing half-written appears."""
     content, data = fresh_mini
     token = tokens.create(data, "college")
     pending = content.parent / "submissions" / "pending"
@@ -327,6 +329,11 @@ def test_a_server_killed_during_submissions_loses_nothing_pending(fresh_mini: tu
         first = httpx.post(f"{base}/api/submissions", content=_entry_yaml().replace("hostile", "kept-one").encode(), headers=auth, timeout=30)
         assert first.status_code == 201
         kept = (pending / "kept-one.yaml").read_bytes()
+        approved = httpx.post(f"{base}/api/submissions", content=_entry_yaml().replace("hostile", "approved-one").encode(), headers=auth, timeout=30)
+        assert approved.status_code == 201
+        review = runner.invoke(cli, ["review", "approve", "approved-one", "--reviewer", "Curator", "--content", str(content), "--data", str(data)])
+        assert review.exit_code == 0, review.output
+        published = (content / "case_studies" / "approved-one.yaml").read_bytes()
         import threading
 
         def flood() -> None:
@@ -342,11 +349,13 @@ def test_a_server_killed_during_submissions_loses_nothing_pending(fresh_mini: tu
         os.kill(proc.pid, signal.SIGKILL)
         sender.join(timeout=60)
     assert (pending / "kept-one.yaml").read_bytes() == kept  # intact
+    assert (content / "case_studies" / "approved-one.yaml").read_bytes() == published  # not lost
     for stored in pending.glob("*.yaml"):  # every stored submission is whole and readable
         assert SubmissionStore(pending.parent).get(stored.stem).entry["id"] == stored.stem
     assert KnowledgeBase.validate(content) == []  # nothing half-published
     with kb_serve(KB, content, data, env=env) as (base, _proc):  # and it starts again
         assert httpx.get(f"{base}/api/entries/navigators").status_code == 200
+        assert httpx.get(f"{base}/api/entries/approved-one").status_code == 200
 
 
 @pytest.mark.slow
