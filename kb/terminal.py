@@ -21,7 +21,7 @@ from kb.entry_types import AIMS, entry_url
 
 if TYPE_CHECKING:
     from kb.content import Content
-    from kb.models import EntryBase
+    from kb.models import CaseStudy, EntryBase
 
 AIM_LABELS = {field: label for field, _, label in AIMS}
 
@@ -56,75 +56,68 @@ def caveat_lines(entry: EntryBase, content: Content) -> str:
     return "\n".join(lines)
 
 
+LINK_FIELDS = ("themes", "roles", "enablers", "barriers", "population_groups", "care_settings", "case_studies")
+
+
 def entry_panel(entry: EntryBase, content: Content) -> Panel:
     # Every value from the content is a Text (or escaped): a contributor's "[bold]" or
     # "<script>" is shown as typed, never read as rich markup.
-    from kb.models import CaseStudy  # here, not at the top: `kb find` never needs pydantic
+    from kb.models import Barrier, CaseStudy, Framework  # here: `kb find` never needs pydantic
 
     parts: list[Any] = [Text(entry.summary, style="italic"), Text("")]
     if isinstance(entry, CaseStudy):
-        facts = Table.grid(padding=(0, 2))
-        facts.add_row("Organisation", Text(entry.organisation))
-        if entry.partners:
-            facts.add_row("Partners", Text(", ".join(entry.partners)))
-        facts.add_row("Kind", Text(entry.organisation_kind + (f" ({', '.join(entry.vanguard_types)})" if entry.vanguard_types else "")))
-        if entry.place:
-            facts.add_row("Place", Text(entry.place))
-        parts += [facts, Text("")]
-        parts += _section("Challenge", entry.challenge)
-        parts += _section("Approach", entry.approach)
-        aims = Table(title="Outcomes (Quadruple Aim)", show_header=False, expand=True)
-        aims.add_column(style="bold", width=22)
-        aims.add_column()
-        for key, label in AIM_LABELS.items():
-            aims.add_row(label, Text(getattr(entry.outcomes, key) or "not reported", style="" if getattr(entry.outcomes, key) else "dim"))
-        parts += [aims]
-        if entry.metrics:
-            metrics = Table(title="Metrics", expand=True)
-            for col in ("measure", "figure", "as reported", "aim", "period", "caveats"):
-                metrics.add_column(col)
-            for m in entry.metrics:
-                metrics.add_row(
-                    Text(m.measure),
-                    Text(m.figure() + (" (est.)" if m.estimated else "")),
-                    Text(m.as_reported),
-                    m.aim or "",
-                    Text(m.period or ""),
-                    Text(" ".join(c.text for c in m.caveats)),
-                )
-            parts += [metrics]
+        parts += _case_study_parts(entry)
     parts += _section("Detail", entry.detail)
     parts += _section("Caveats", caveat_lines(entry, content))
-    for field in ("mitigations",):
-        items = getattr(entry, field, None)
-        if items:
-            parts += _section(field.capitalize(), "\n".join(f"• {i}" for i in items))
-    for field in ("items",):
-        items = getattr(entry, field, None)
-        if items:
-            parts += _section("Parts", "\n".join(f"• {i.name}" + (f": {i.description}" if i.description else "") for i in items))
+    if isinstance(entry, Barrier) and entry.mitigations:
+        parts += _section("Mitigations", "\n".join(f"• {m}" for m in entry.mitigations))
+    if isinstance(entry, Framework) and entry.items:
+        parts += _section("Parts", "\n".join(f"• {i.name}" + (f": {i.description}" if i.description else "") for i in entry.items))
+    parts += [_links(entry, content)]
+    return Panel(Group(*parts), title=f"[bold]{escape(entry.title)}[/]", subtitle=f"{entry.type} · {entry.id}")
+
+
+def _case_study_parts(entry: CaseStudy) -> list[Any]:
+    """Who did it, the challenge and approach, outcomes by aim and the measured results."""
+    facts = Table.grid(padding=(0, 2))
+    facts.add_row("Organisation", Text(entry.organisation))
+    if entry.partners:
+        facts.add_row("Partners", Text(", ".join(entry.partners)))
+    facts.add_row("Kind", Text(entry.organisation_kind + (f" ({', '.join(entry.vanguard_types)})" if entry.vanguard_types else "")))
+    if entry.place:
+        facts.add_row("Place", Text(entry.place))
+    parts: list[Any] = [facts, Text(""), *_section("Challenge", entry.challenge), *_section("Approach", entry.approach)]
+    aims = Table(title="Outcomes (Quadruple Aim)", show_header=False, expand=True)
+    aims.add_column(style="bold", width=22)
+    aims.add_column()
+    for key, label in AIM_LABELS.items():
+        said = getattr(entry.outcomes, key)
+        aims.add_row(label, Text(said or "not reported", style="" if said else "dim"))
+    parts.append(aims)
+    if entry.metrics:
+        metrics = Table(title="Metrics", expand=True)
+        for col in ("measure", "figure", "as reported", "aim", "period", "caveats"):
+            metrics.add_column(col)
+        for m in entry.metrics:
+            figure = m.figure() + (" (est.)" if m.estimated else "")
+            metrics.add_row(Text(m.measure), Text(figure), Text(m.as_reported), m.aim or "", Text(m.period or ""), Text(" ".join(c.text for c in m.caveats)))
+        parts.append(metrics)
+    return parts
+
+
+def _links(entry: EntryBase, content: Content) -> Table:
+    """What the entry is filed under and linked to, its other names, sources and page."""
     links = Table.grid(padding=(0, 2))
-    for field, vocab in (
-        ("themes", "themes"),
-        ("roles", "roles"),
-        ("enablers", "enablers"),
-        ("barriers", "barriers"),
-        ("population_groups", "population_groups"),
-        ("care_settings", "care_settings"),
-        ("case_studies", "case_studies"),
-    ):
+    for field in LINK_FIELDS:
         values = getattr(entry, field, None)
         if values:
-            links.add_row(field.replace("_", " ").capitalize(), Text(", ".join(content.term_name(vocab, v) for v in values)))
+            links.add_row(field.replace("_", " ").capitalize(), Text(", ".join(content.term_name(field, v) for v in values)))
     if entry.aliases:
         links.add_row("Also known as", Text(", ".join(entry.aliases)))
-    links.add_row(
-        "Sources",
-        Text("; ".join(f"{content.documents[s.document].title[:60]}… {s.label()}" if s.document in content.documents else s.label() for s in entry.sources)),
-    )
+    cited = (f"{content.documents[s.document].title[:60]}… {s.label()}" if s.document in content.documents else s.label() for s in entry.sources)
+    links.add_row("Sources", Text("; ".join(cited)))
     links.add_row("Page", entry_url(entry.type, entry.id))
-    parts += [links]
-    return Panel(Group(*parts), title=f"[bold]{escape(entry.title)}[/]", subtitle=f"{entry.type} · {entry.id}")
+    return links
 
 
 @contextmanager
