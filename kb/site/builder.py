@@ -161,13 +161,12 @@ class SiteBuilder:
             out.append(f'<blockquote class="kb-quote">{h(case.quote)}</blockquote>\n\n')
         out.append("## Outcomes by the Quadruple Aim\n\n" + self.aims_grid(case))
         if case.metrics:
+            notes = CaveatNotes()
             out.append("## Measured results\n\n| What was measured | Figure | Result as reported | Aim | Period | Caveats |\n|---|---|---|---|---|---|\n")
             for m in case.metrics:
                 aim = next((label for _, key, label in AIMS if key == m.aim), "")
-                out.append(
-                    f"| {md(m.measure)} | {figure(m)} | {md(m.as_reported)} | {aim} | {md(m.period or '')} | {md(' '.join(c.text for c in m.caveats))} |\n"
-                )
-            out.append("\n")
+                out.append(f"| {md(m.measure)} | {figure(m)} | {md(m.as_reported)} | {aim} | {md(m.period or '')} | {notes.cite(m.caveats)} |\n")
+            out.append("\n" + notes.listing())
         out.append(self.caveats_section(case))
         if case.roles:
             out.append("## Roles\n\n" + "".join(f"- {link(page, f'roles/{r}.md', self.content.term_name('roles', r))}\n" for r in case.roles) + "\n")
@@ -347,13 +346,16 @@ class SiteBuilder:
         out.append(
             "## Every measured result\n\n| Case study | What was measured | Figure | Result as reported | Change | Aim | Period | Caveats |\n|---|---|---|---|---|---|---|---|\n"
         )
+        notes = CaveatNotes()
         for c in self.case_studies:
             for m in c.metrics:
                 aim = next((label for _, key, label in AIMS if key == m.aim), "")
-                caveats = " ".join(x.text for x in [*m.caveats, *c.caveats])  # the entry's caveats qualify each of its figures
+                cited = notes.cite([*m.caveats, *c.caveats])  # the entry's caveats qualify each of its figures
+                case_link = link(page, entry_page(c.type, c.id), c.title)
                 out.append(
-                    f"| {link(page, entry_page(c.type, c.id), c.title)} | {md(m.measure)} | {figure(m)} | {md(m.as_reported)} | {md(m.direction)} | {aim} | {md(m.period or '')} | {md(caveats)} |\n"
+                    f"| {case_link} | {md(m.measure)} | {figure(m)} | {md(m.as_reported)} | {md(m.direction)} | {aim} | {md(m.period or '')} | {cited} |\n"
                 )
+        out.append("\n" + notes.listing())
         self.pages[page] = "".join(out) + "\n"
 
     def report_caveats(self) -> str:
@@ -384,6 +386,31 @@ class SiteBuilder:
 def figure(metric: Metric) -> str:
     """The value with its qualifier ('almost 100%'), never the bare number alone."""
     return md(metric.figure()) + (" (estimate)" if metric.estimated else "")
+
+
+class CaveatNotes:
+    """Caveats as numbered notes under a table: one caveat often qualifies several figures,
+    and written out in every row it would fill a phone's screen."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.lines: list[str] = []
+
+    def cite(self, caveats: list[Caveat]) -> str:
+        """The cell: "see note 1, 2", numbering each caveat the first time it is cited."""
+        cited = []
+        for caveat in caveats:
+            line = caveat_line(caveat)
+            if line not in self.numbers:
+                self.numbers[line] = len(self.numbers) + 1
+                self.lines.append(line)
+            cited.append(str(self.numbers[line]))
+        return f"see note {', '.join(dict.fromkeys(cited))}" if cited else ""
+
+    def listing(self) -> str:
+        if not self.lines:
+            return ""
+        return "**Notes on these figures**\n\n" + "".join(f"{n}. {line}\n" for n, line in enumerate(self.lines, 1)) + "\n"
 
 
 def caveat_line(caveat: Caveat) -> str:

@@ -143,10 +143,11 @@ def test_qualifier_and_caveats_show_beside_the_figures(mini_content: Path) -> No
     hedge_and_caveat(mini_content)
     pages = site.pages(KnowledgeBase.open(mini_content), similar=False)
     case = pages["case-studies/dementia-outreach.md"]
-    assert "| almost 12 |" in case and "Counted by the team itself\\." in case
+    assert "| almost 12 |" in case and "| see note 1 |" in case and "1. Counted by the team itself\\." in case
     assert "## How far to trust these results" in case and "A pilot in one city\\." in case and "Too early to judge\\. (p1)" in case
     outcomes = pages["outcomes.md"]
-    assert "| almost 12 |" in outcomes and "Counted by the team itself\\. A pilot in one city\\." in outcomes
+    assert "| almost 12 |" in outcomes and "| see note 1, 2 |" in outcomes
+    assert "1. Counted by the team itself\\." in outcomes and "2. A pilot in one city\\." in outcomes
     assert "What the reports say about their own evidence" in outcomes and "Too early to judge" in pages["sources.md"]
 
 
