@@ -255,6 +255,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes; each loads the same read-only index."),
+    read_only: bool = typer.Option(False, "--read-only", help="A replica: answer reads, refuse every write (submissions) with 405."),
+    primary: str | None = typer.Option(None, "--primary", metavar="URL", help="With --read-only: the server that takes writes, named in the 405."),
     content: Path | None = ContentOpt,
     data: Path | None = DataOpt,
 ) -> None:
@@ -263,11 +265,17 @@ def serve(
 
     from kb.web.app import create_app
 
+    if primary is not None and not read_only:
+        raise typer.BadParameter("--primary names where writes go, for a --read-only server; add --read-only", param_hint="--primary")
+    if primary is not None and not primary.startswith(("http://", "https://")):
+        raise typer.BadParameter(f"'{primary}' is not an http:// or https:// URL", param_hint="--primary")
     kb = open_kb(content, data)
     with terminal.progress_bar("Embedding passages") as progress:
         kb.searcher(progress, notice)  # build or refresh once, before any worker starts
     site_dir = ensure_site(kb)
     err.print(f"[green]kb is serving[/] the learning site at http://{host}:{port}/ and the API at http://{host}:{port}/api/docs")
+    if read_only:
+        err.print(f"read-only replica: submissions are refused with 405{f', naming {escape(primary)}' if primary else ''}")
     # No access log and no version banner (`server: uvicorn`). h11 rather than httptools:
     # h11 refuses a request line and headers over 64 KB at once, where httptools buffers
     # them without limit, in time that grows with the square of their size.
@@ -281,13 +289,14 @@ def serve(
         "h11_max_incomplete_event_size": 64 * 1024,
     }
     if workers == 1:
-        uvicorn.run(create_app(kb, site_dir), **options)
+        uvicorn.run(create_app(kb, site_dir, read_only=read_only, primary=primary), **options)
         return
     # Several processes: each opens the same content and index (read-only) by itself, and
     # the cores are shared out between them. (On this 2-core machine one worker with two
     # non-spinning ONNX threads did best: see bench/bench_api.py.)
     os.environ.setdefault("KB_ONNX_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     os.environ.update({"KB_CONTENT": str(kb.root), "KB_DATA": str(kb.data_dir), "KB_SITE_DIR": str(site_dir or "")})
+    os.environ.update({"KB_READ_ONLY": "1" if read_only else "", "KB_PRIMARY": primary or ""})  # read by app_from_env
     uvicorn.run("kb.web.app:app_from_env", factory=True, workers=workers, **options)
 
 
@@ -494,15 +503,21 @@ def default_reviewer() -> str:
 def review_approve(
     entry_id: str = typer.Argument(..., metavar="ID"),
     reviewer: str | None = typer.Option(None, "--reviewer", help="Who approves it (default: $KB_REVIEWER or your login)."),
+    no_push: bool = typer.Option(False, "--no-push", help="Commit but do not push (or set KB_PUSH=0)."),
     content: Path | None = ContentOpt,
     data: Path | None = DataOpt,
 ) -> None:
-    """Publish a submission: into content/ with status, reviewer and dates; index refreshed."""
+    """Publish a submission: into content/ with status, reviewer and dates; index refreshed.
+
+    In a git work tree the new file alone is committed (the contributor as author) and
+    pushed to the branch's upstream, if it has one."""
     from kb.curation.review import approve
 
     kb, store = open_store(content, data)
-    done = approve(kb, store, entry_id, reviewer or default_reviewer())
+    done = approve(kb, store, entry_id, reviewer or default_reviewer(), push=False if no_push else None)
     err.print(f"[green]approved:[/] {escape(str(done.path))} (published, reviewed by {escape(done.entry.reviewed_by or '')})")
+    if done.git is not None:
+        (warn if done.git.warning else note)(done.git.message)
     try:
         with terminal.progress_bar("Embedding passages", transient=True) as progress:
             kb.build_index(progress)

@@ -148,3 +148,7 @@ class TokenError(KbError, ValueError):
 
 class SubmitFailed(KbError, RuntimeError):
     """`kb submit` could not hand the entry over; the message says why and what to do."""
+
+
+class PublishFailed(KbError, RuntimeError):
+    """An approved entry could not be committed or pushed with git; the file is kept."""

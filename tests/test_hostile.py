@@ -48,7 +48,8 @@ class Hostile:
 
 
 def _entry_yaml(**extra: Any) -> str:
-    return yaml.safe_dump(case_study("hostile", "A title", "An organisation", "A summary.", "An approach.", **extra), sort_keys=False)
+    sent = {"status": "draft"} | extra  # a sender may not publish: any other status is refused
+    return yaml.safe_dump(case_study("hostile", "A title", "An organisation", "A summary.", "An approach.", **sent), sort_keys=False)
 
 
 def _laughs() -> bytes:

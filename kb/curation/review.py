@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from kb.curation.checks import check_entry
 from kb.curation.entries import render_entry_data, today, write_entry
+from kb.curation.publish import Published, author_email, commit_message, publish, push_wanted
 from kb.curation.store import Submission, SubmissionStore, now_iso
-from kb.errors import EntryInvalid, KbError
+from kb.errors import EntryInvalid, KbError, PublishFailed
 
 if TYPE_CHECKING:
     from kb.core import KnowledgeBase
@@ -58,13 +59,17 @@ class Approved:
     entry: EntryBase
     path: Path
     record: Path
+    # What happened in git: None when the content is not in a git work tree.
+    git: Published | None = None
 
 
-def approve(kb: KnowledgeBase, store: SubmissionStore, entry_id: str, reviewer: str) -> Approved:
+def approve(kb: KnowledgeBase, store: SubmissionStore, entry_id: str, reviewer: str, push: bool | None = None) -> Approved:
     """Publish a pending submission: checked again against today's content, written into
     ``content/`` (never over an entry), then recorded under ``approved/``.
 
-    The caller refreshes the index (it may need the embedding model)."""
+    In a git work tree the new file, alone, is then committed with the contributor as
+    author and pushed to the branch's upstream, unless ``push`` is False (None: ``$KB_PUSH``);
+    see :mod:`kb.curation.publish`. The caller refreshes the index (it may need the model)."""
     if not reviewer.strip():
         raise KbError("say who is approving it: --reviewer NAME")
     submission = store.get(entry_id)
@@ -77,7 +82,14 @@ def approve(kb: KnowledgeBase, store: SubmissionStore, entry_id: str, reviewer: 
     record = store.archive(
         submission, store.approved_dir, {"outcome": "approved", "by": reviewer.strip(), "at": now_iso(), "path": f"content/{path.parent.name}/{path.name}"}
     )
-    return Approved(entry, path, record)
+    author = str(submission.entry.get("contributor") or "").strip() or submission.submitted_by
+    message = commit_message(entry.type, entry.id, entry.title, reviewer.strip())
+    try:
+        published = publish(path, author=author, email=author_email(submission.submitted_by), message=message, push=push_wanted(push))
+    except PublishFailed as exc:  # the entry is published and recorded; only the commit is missing
+        note = f"{path} is published but was not committed ({exc}); commit it by hand"
+        return Approved(entry, path, record, Published("", False, note, warning=True))
+    return Approved(entry, path, record, published)
 
 
 def reject(store: SubmissionStore, entry_id: str, reason: str, reviewer: str) -> Path:

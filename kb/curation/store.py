@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb import documents
-from kb.curation.body import parse_body
+from kb.curation.body import ServerFields, parse_body
 from kb.curation.checks import look_for_similar
 from kb.curation.entries import check_id, dump_yaml, entry_data, existing_entry
 from kb.errors import EntryExists, EntryInvalid, KbError, SubmissionExists, UnknownSubmission
@@ -175,6 +175,7 @@ class Received:
     submission: Submission
     similar: list[SimilarEntry]
     notes: list[str]
+    set_by_server: list[str] = field(default_factory=list)  # values sent that the server replaced
 
 
 def receive(
@@ -184,12 +185,14 @@ def receive(
 
     :class:`EntryInvalid` lists every problem; :class:`EntryExists` /
     :class:`SubmissionExists` when the id is taken (checked before the costly similarity
-    search, and again, race-free, when the file is linked into place)."""
-    entry, problems = parse_body(body, media, content)
+    search, and again, race-free, when the file is linked into place). What the server
+    sets (:class:`kb.curation.body.ServerFields`) is filled in first."""
+    server = ServerFields(submitted_by)
+    entry, problems = parse_body(body, media, content, server=server)
     if problems or entry is None:
         raise EntryInvalid(problems)
     ensure_not_published(kb.root, entry.id)
     if store.is_pending(entry.id):
         raise SubmissionExists(entry.id)
     similar, notes = look_for_similar(kb, entry, encoder, content)
-    return Received(store.add(entry, submitted_by, similar, kb.root), similar, notes)
+    return Received(store.add(entry, submitted_by, similar, kb.root), similar, notes, server.notes)

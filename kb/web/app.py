@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from kb.core import KnowledgeBase
 from kb.web import entries, fallback, search, service, submissions
-from kb.web.deps import Services
+from kb.web.deps import Replica, Services
 from kb.web.docs import OPENAPI_URL, TITLE
 from kb.web.errors import HANDLERS
 from kb.web.openapi import complete_spec
@@ -28,23 +28,29 @@ from kb.web.security import KbApi, Policies
 ROUTERS = (search.router, entries.router, service.router, submissions.router)  # in the order the spec lists them
 
 
-def create_app(kb: KnowledgeBase, site_dir: Path | None = None) -> FastAPI:
-    """The API under ``/api`` and, if given, the built site at ``/``."""
+def create_app(kb: KnowledgeBase, site_dir: Path | None = None, *, read_only: bool = False, primary: str | None = None) -> FastAPI:
+    """The API under ``/api`` and, if given, the built site at ``/``. ``read_only``: a
+    replica, which refuses every write with a 405 naming ``primary`` (its base URL)."""
+    if primary is not None and not read_only:
+        raise ValueError("a primary is named only by a read-only replica")
     site = site_dir if site_dir is not None and site_dir.is_dir() else None
     app = KbApi(Policies.for_app(site), title=TITLE, version="1", docs_url=None, redoc_url=None, openapi_url=OPENAPI_URL, exception_handlers=HANDLERS)
     services = Services.load(kb)
     app.state.services = services
+    app.state.replica = Replica(primary) if read_only else None
     for router in ROUTERS:
         app.include_router(router)
     fallback.install(app, ROUTERS)  # last of the /api routes
     if site is not None:
         # StaticFiles resolves every path and refuses any outside site_dir (symlinks too).
         app.mount("/", StaticFiles(directory=site, html=True), name="site")
-    complete_spec(app.openapi(), kb, services.searcher)  # FastAPI keeps the spec it returns
+    complete_spec(app.openapi(), kb, services.searcher, app.state.replica)  # FastAPI keeps the spec it returns
     return app
 
 
 def app_from_env() -> FastAPI:
-    """App factory for `kb serve --workers N`: each worker opens the index itself."""
+    """App factory for `kb serve --workers N`: each worker opens the index itself, with
+    the settings `kb serve` leaves in the environment for it."""
     site = os.environ.get("KB_SITE_DIR")
-    return create_app(KnowledgeBase.open(), Path(site) if site else None)
+    read_only = os.environ.get("KB_READ_ONLY") == "1"
+    return create_app(KnowledgeBase.open(), Path(site) if site else None, read_only=read_only, primary=os.environ.get("KB_PRIMARY") or None)

@@ -4,8 +4,9 @@ bearer token names, within their rate limit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -88,3 +89,29 @@ def within_rate_limit(who: Annotated[str, Depends(contributor)], shared: Shared)
 
 
 Contributor = Annotated[str, Depends(within_rate_limit)]
+
+
+@dataclass(frozen=True)
+class Replica:
+    """A read-only server (`kb serve --read-only`): it answers every read and refuses every
+    write with a 405 that names the primary, if it was given one (`--primary URL`)."""
+
+    primary: str | None = None
+
+    def refusal(self, what: str, path: str) -> str:
+        if self.primary is None:
+            return f"this is a read-only replica; it takes no {what}: send them to the primary server"
+        return f"this is a read-only replica; send {what} to {self.primary.rstrip('/')}{path}"
+
+
+def writable(what: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
+    """A dependency for a route that writes (``what`` it takes, plural): on a replica, 405
+    before anything else (token, body) is looked at. ``Allow`` is empty: on a replica
+    the route allows no method (RFC 9110, 10.2.1)."""
+
+    async def refuse_on_a_replica(request: Request) -> None:
+        replica: Replica | None = request.app.state.replica
+        if replica is not None:
+            raise HTTPException(405, replica.refusal(what, request.url.path), headers={"Allow": ""})
+
+    return refuse_on_a_replica

@@ -112,6 +112,7 @@ class SubmissionReceipt(BaseModel):
     submitted_at: str = Field(description="When it was stored (UTC, ISO 8601).")
     similar: list[SimilarEntryModel] = Field(description="Existing entries very like it, most similar first.")
     warnings: list[str] = Field(description="One readable warning per similar entry.")
+    set_by_server: list[str] = Field(description="One note per value sent that the server set instead (`added`, `updated`): it was ignored.")
 
 
 class SubmissionProblem(ErrorItem):

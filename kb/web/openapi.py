@@ -16,14 +16,16 @@ from kb.content import REFERENCE_FIELDS, Content, reference_choices
 from kb.core import KnowledgeBase
 from kb.models import Entry
 from kb.search.searcher import Searcher
+from kb.web.deps import Replica
 from kb.web.text import CLEAN_TEXT, NONBLANK_TEXT
 
 FILTERS = ("theme", "enabler", "barrier", "kind")
 BODY_PREFIX = "Submitted"  # components of the body: apart from the response models of the same name
 
 
-def complete_spec(spec: dict[str, Any], kb: KnowledgeBase, searcher: Searcher) -> None:
-    """Declare, from the loaded content, the values each parameter takes and the body."""
+def complete_spec(spec: dict[str, Any], kb: KnowledgeBase, searcher: Searcher, replica: Replica | None = None) -> None:
+    """Declare, from the loaded content, the values each parameter takes and the body;
+    on a read-only replica, that it refuses submissions."""
     declare_parameter(spec, "/api/search", "q", pattern=NONBLANK_TEXT)
     for name in FILTERS:
         declare_parameter(spec, "/api/search", name, enum=sorted(searcher.manifest["vocabulary"][name]))
@@ -31,6 +33,23 @@ def complete_spec(spec: dict[str, Any], kb: KnowledgeBase, searcher: Searcher) -
     declare_parameter(spec, "/api/entries/{entry_id}", "entry_id", enum=sorted(e.id for e in kb.content.published()))
     declare_parameter(spec, "/api/entries/{entry_id}/similar", "entry_id", enum=sorted(searcher.position))
     declare_body(spec, "/api/submissions", Vocabulary.of(kb.content))
+    if replica is not None:
+        declare_read_only(spec, "/api/submissions", replica.refusal("submissions", "/api/submissions"))
+
+
+def declare_read_only(spec: dict[str, Any], path: str, refusal: str) -> None:
+    """A write refused by a replica: said first in its description, and its 405 declared."""
+    operation = spec["paths"][path]["post"]
+    said = f"**Refused here with 405**: {refusal}."
+    operation["description"] = said + "\n\n" + operation.get("description", "")
+    operation["responses"] = {
+        **operation["responses"],
+        "405": {
+            "description": f"Always, on this read-only replica: {refusal}. `Allow` is empty.",
+            "headers": {"Allow": {"description": "Empty: no method is allowed here.", "schema": {"type": "string"}}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
+        },
+    }
 
 
 def declare_parameter(spec: dict[str, Any], path: str, name: str, **keywords: Any) -> None:
@@ -90,6 +109,8 @@ def _tighten_model(name: str, model: dict[str, Any], vocabulary: Vocabulary) -> 
             properties[field_name]["items"] = {"type": "string", "enum": ids}
     if "aliases" in properties:  # EntryBase: "aliases may not be blank"
         properties["aliases"]["items"] = {"type": "string", "pattern": NONBLANK_TEXT}
+    if "added" in properties:  # EntryBase: what the server sets (kb.curation.body.ServerFields)
+        _server_fields(model, properties)
     if name == "SourceRef":
         properties["document"] = {"type": "string", "enum": vocabulary.documents, "description": properties["document"].get("description", "")}
         # SourceRef's validator: "a source needs a `page` or a `section`"
@@ -98,6 +119,23 @@ def _tighten_model(name: str, model: dict[str, Any], vocabulary: Vocabulary) -> 
         rules = [rule for key, rule in (("upper", "`upper` is above `value`"), ("qualifier", "`qualifier` occurs in `as_reported`")) if key in properties]
         if rules:
             model["description"] = model.get("description", "") + " Also: " + "; ".join(rules) + "."
+
+
+SERVER_SET = {
+    "added": "Set by the server to the day it is received: a value sent is ignored (and must still be a date).",
+    "updated": "Set by the server to the day it is received: a value sent is ignored (and must still be a date).",
+    "status": "Set by the server: a submission is a draft until a curator approves it. Leave it out; any value but `draft` is refused.",
+    "contributor": "Who wrote the entry; the name of the token it is sent with if left out.",
+}
+
+
+def _server_fields(model: dict[str, Any], properties: dict[str, Any]) -> None:
+    """Optional in a submission: the server fills them in."""
+    properties["status"] = {"type": "string", "enum": ["draft"], "title": properties["status"].get("title", "Status"), "description": SERVER_SET["status"]}
+    for name, text in SERVER_SET.items():
+        properties[name].pop("default", None)
+        properties[name]["description"] = text
+    model["required"] = [name for name in model.get("required", []) if name not in SERVER_SET]
 
 
 def _tighten_strings(schema: Any) -> None:

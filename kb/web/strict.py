@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from kb import documents
 from kb.content import Content, pydantic_problems, reference_problems
-from kb.curation.body import JSON_TYPES
+from kb.curation.body import JSON_TYPES, ServerFields
 from kb.errors import Problem
 from kb.models import ENTRY_MODELS, EntryBase
 
@@ -25,13 +25,15 @@ class Parsed:
     model: type[EntryBase]
     json: str
     located: documents.Located
+    refused: list[Problem]  # values sent for what the server sets
 
 
-def wrong_types(body: bytes, media: str, content: Content) -> list[Problem]:
+def wrong_types(body: bytes, media: str, content: Content, submitted_by: str) -> list[Problem]:
     """Values of another JSON type than the spec declares and, with them, the entry's
     other problems (as curation would list them). Empty when there are none, and when
-    the body is wrong in other ways: curation says what, and where."""
-    parsed = parse(body, media)
+    the body is wrong in other ways: curation says what, and where. Checked once what
+    the server sets is filled in, as curation fills it."""
+    parsed = parse(body, media, ServerFields(submitted_by))
     if parsed is None:
         return []
     try:
@@ -42,10 +44,11 @@ def wrong_types(body: bytes, media: str, content: Content) -> list[Problem]:
             entry = parsed.model.model_validate_json(parsed.json)
         except ValidationError:
             return []
-        return pydantic_problems(strict, parsed.model, "submission", parsed.located) + reference_problems(entry, content, "submission", parsed.located)
+        found = pydantic_problems(strict, parsed.model, "submission", parsed.located) + reference_problems(entry, content, "submission", parsed.located)
+        return parsed.refused + found
 
 
-def parse(body: bytes, media: str) -> Parsed | None:
+def parse(body: bytes, media: str, server: ServerFields) -> Parsed | None:
     """The body as JSON text with its entry model, or None if it is not one entry of a
     known type."""
     try:
@@ -55,11 +58,12 @@ def parse(body: bytes, media: str) -> Parsed | None:
     kind = located.data.get("type") if isinstance(located.data, dict) else None
     if not isinstance(kind, str) or kind not in ENTRY_MODELS:
         return None
+    refused = server.fill(located.data, located)
     try:
         text = json.dumps(located.data, default=_as_json)  # YAML's dates as JSON writes them
     except (TypeError, ValueError):  # e.g. a date as a key: no entry has one, curation says so
         return None
-    return Parsed(ENTRY_MODELS[kind], text, located)
+    return Parsed(ENTRY_MODELS[kind], text, located, refused)
 
 
 def _as_json(value: object) -> str:

@@ -1,18 +1,18 @@
 """Receiving a new entry for review: POST /api/submissions (the curation itself is in
-kb.curation). In order: the token (401), its rate limit (429), the body's size (413) and
+kb.curation). In order: a read-only replica (405), the token (401), its rate limit (429), the body's size (413) and
 type (415), then the entry (422, 409) and storing it (503)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
 from kb.curation.body import JSON_TYPES, MAX_BODY_BYTES, YAML_TYPES, media_type
 from kb.curation.store import Received, receive
 from kb.errors import EntryExists, EntryInvalid, SubmissionExists
-from kb.web.deps import Contributor, Services, Shared
+from kb.web.deps import Contributor, Services, Shared, writable
 from kb.web.models import SUBMISSION_RESPONSES, SimilarEntryModel, SubmissionReceipt
 from kb.web.strict import wrong_types
 
@@ -28,12 +28,21 @@ ENTRY_BODY: dict[str, Any] = {
 }
 
 
-@router.post("/api/submissions", status_code=201, response_model=SubmissionReceipt, responses=SUBMISSION_RESPONSES, openapi_extra={"requestBody": ENTRY_BODY})
+@router.post(
+    "/api/submissions",
+    status_code=201,
+    response_model=SubmissionReceipt,
+    responses=SUBMISSION_RESPONSES,
+    openapi_extra={"requestBody": ENTRY_BODY},
+    dependencies=[Depends(writable("submissions"))],  # first: a replica refuses before the token is read
+)
 async def submit(request: Request, who: Contributor, shared: Shared) -> SubmissionReceipt:
-    """Send an entry for review. It is checked as `kb validate` checks a file (and each
-    value must be of the JSON type this spec declares: no 0 for a date), then kept as a
-    pending submission (never in the content) until a curator approves it with `kb
-    review approve`."""
+    """Send an entry for review. The server sets `added` and `updated` (today: a date
+    sent is ignored, and `set_by_server` says so), `status` (draft: any other value is
+    refused) and, when it is left out, `contributor` (the token's name). The entry is
+    then checked as `kb validate` checks a file (and each value must be of the JSON type
+    this spec declares: no 0 for a date), and kept as a pending submission (never in the
+    content) until a curator approves it with `kb review approve`."""
     media = check_headers(request)
     body = await read_body(request)
     try:
@@ -70,7 +79,7 @@ async def read_body(request: Request) -> bytes:
 def accept(shared: Services, body: bytes, media: str, who: str) -> Received:
     """Check the entry against the content as it is now, and keep it as pending."""
     content = shared.live.get()
-    problems = wrong_types(body, media, content)
+    problems = wrong_types(body, media, content, who)
     if problems:
         raise EntryInvalid(sorted(problems))
     return receive(shared.kb, shared.store, content, body, media, who, shared.searcher.encoder)
@@ -87,4 +96,5 @@ def receipt(received: Received) -> SubmissionReceipt:
         submitted_at=sub.submitted_at,
         similar=[SimilarEntryModel(**vars(s)) for s in received.similar],
         warnings=[s.message(f"'{sub.id}'") for s in received.similar],
+        set_by_server=received.set_by_server,
     )

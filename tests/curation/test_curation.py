@@ -75,13 +75,13 @@ def new_case(entry_id: str, **extra: Any) -> dict[str, Any]:
         "Clinical pharmacists answer medicines questions from paramedics by phone.",
         "Two pharmacists joined the clinical hub and took calls about medicines on scene.",
     )
-    return entry | extra
+    return entry | {"status": "draft"} | extra  # a sender may not publish: any other status is refused
 
 
 def near_copy_of_navigators(entry_id: str = "navigators-again") -> dict[str, Any]:
     """A lightly edited copy of the mini content's `navigators` case study."""
     entry = copy.deepcopy(next(e for e in MINI_ENTRIES["case_studies"] if e["id"] == "navigators"))
-    entry.update(id=entry_id, title="Care navigators from the voluntary sector")
+    entry.update(id=entry_id, title="Care navigators from the voluntary sector", status="draft")
     entry["summary"] = entry["summary"].replace("Navigators", "Care navigators")
     return entry
 
