@@ -145,6 +145,21 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # nothing is ever fetched from a model hub
 
 
+MINI_IDS = {entry["id"] for entries in MINI_ENTRIES.values() for entry in entries}
+
+
+def new_case_study(entry_id: str, **extra: object) -> dict:
+    """A valid case study unlike any in the mini content: what a contributor sends."""
+    return case_study(
+        entry_id,
+        "Pharmacists in the ambulance control room",
+        "Coastal Ambulance Trust",
+        "Clinical pharmacists answer medicines questions from paramedics by phone.",
+        "Two pharmacists joined the clinical hub and took calls about medicines on scene.",
+        **extra,
+    )
+
+
 def write_content(root: Path) -> Path:
     """Write the small content folder under ``root/content`` and return it."""
     content = root / "content"

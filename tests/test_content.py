@@ -12,6 +12,7 @@ import yaml
 from kb.content import load_content
 from kb.core import KnowledgeBase
 from kb.models import ENTRY_MODELS
+from tests.conftest import MINI_IDS
 
 ENTRY = "content/case_studies/navigators.yaml"
 
@@ -29,15 +30,7 @@ def line_of(content: Path, rel: str, needle: str) -> int:
 def test_mini_content_is_clean(mini_content: Path) -> None:
     content, problems = load_content(mini_content)
     assert problems == []
-    assert set(content.entries) == {
-        "dementia-outreach",
-        "frailty-planning",
-        "navigators",
-        "rural-telemedicine",
-        "shared-learning",
-        "money-flows",
-        "tip-know-your-people",
-    }
+    assert set(content.entries) == MINI_IDS
     assert content.entries["dementia-outreach"].metrics[0].value == 12
 
 

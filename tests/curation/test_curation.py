@@ -32,7 +32,7 @@ from kb.curation import tokens
 from kb.curation.body import MAX_BODY_BYTES
 from kb.web import ratelimit
 from kb.web.app import create_app
-from tests.conftest import MINI_ENTRIES, ROOT, case_study, env_with
+from tests.conftest import MINI_ENTRIES, ROOT, env_with, new_case_study
 from tests.helpers import free_port
 
 runner = CliRunner()
@@ -68,14 +68,7 @@ def pending_dir(content: Path) -> Path:
 
 def new_case(entry_id: str, **extra: Any) -> dict[str, Any]:
     """A valid case study unlike any in the mini content."""
-    entry = case_study(
-        entry_id,
-        "Pharmacists in the ambulance control room",
-        "Coastal Ambulance Trust",
-        "Clinical pharmacists answer medicines questions from paramedics by phone.",
-        "Two pharmacists joined the clinical hub and took calls about medicines on scene.",
-    )
-    return entry | {"status": "draft"} | extra  # a sender may not publish: any other status is refused
+    return new_case_study(entry_id) | {"status": "draft"} | extra  # a sender may not publish: any other status is refused
 
 
 def near_copy_of_navigators(entry_id: str = "navigators-again") -> dict[str, Any]:

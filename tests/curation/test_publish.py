@@ -21,7 +21,7 @@ from kb.curation.publish import author_email, commit_message
 from kb.curation.review import Approved, approve, reject
 from kb.curation.store import SubmissionStore
 from kb.web.app import create_app
-from tests.conftest import case_study
+from tests.conftest import new_case_study
 
 ENTRY_ID = "ambulance-pharmacists"
 ENTRY_PATH = f"content/case_studies/{ENTRY_ID}.yaml"
@@ -42,14 +42,7 @@ def git(where: Path, *args: str) -> str:
 
 def new_case(entry_id: str = ENTRY_ID) -> dict[str, Any]:
     """A valid case study unlike any in the mini content, as a contributor sends it."""
-    entry = case_study(
-        entry_id,
-        "Pharmacists in the ambulance control room",
-        "Coastal Ambulance Trust",
-        "Clinical pharmacists answer medicines questions from paramedics by phone.",
-        "Two pharmacists joined the clinical hub and took calls about medicines on scene.",
-        contributor="Dr Jane Contributor",
-    )
+    entry = new_case_study(entry_id, contributor="Dr Jane Contributor")
     return {k: v for k, v in entry.items() if k not in {"status", "added"}}  # the reviewer's to set
 
 

@@ -16,7 +16,7 @@ from kb.errors import QueryError, UnknownValue
 from kb.search import fusion, index
 from kb.search.explain import word_stems
 from kb.search.version import IndexVersion
-from tests.conftest import KB, REAL_CONTENT, env_with, paths
+from tests.conftest import KB, MINI_IDS, REAL_CONTENT, env_with, paths
 
 runner = CliRunner()
 
@@ -49,15 +49,7 @@ def test_manifest_records_model_dimensions_hashes_and_time(built_mini) -> None:
     _, data = built_mini
     manifest = IndexVersion.current(data).manifest
     assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimensions"] == 384
-    assert set(manifest["entries"]) == {
-        "dementia-outreach",
-        "frailty-planning",
-        "navigators",
-        "rural-telemedicine",
-        "shared-learning",
-        "money-flows",
-        "tip-know-your-people",
-    }
+    assert set(manifest["entries"]) == MINI_IDS
     assert manifest["built_at"] and manifest["passages"] >= 7
 
 
