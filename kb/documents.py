@@ -88,7 +88,9 @@ class Located:
 # C0 and C1 controls except tab, newline and carriage return; DEL; bidirectional
 # embeddings, overrides and isolates (they make text display other than it reads);
 # lone surrogates and non-characters (not text at all).
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+# Written as regex escapes so the API's OpenAPI document can declare the same class.
+REFUSED_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff"
+_FORBIDDEN = re.compile(f"[{REFUSED_CHARACTERS}\\ud800-\\udfff]")
 _NAMES = {0x00: "NUL", 0x1B: "ESC", 0x7F: "DEL", 0x202E: "RIGHT-TO-LEFT OVERRIDE", 0x202D: "LEFT-TO-RIGHT OVERRIDE"}
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 
+from kb.documents import REFUSED_CHARACTERS
 from kb.errors import QueryError
 
-REFUSED = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff"
+REFUSED = REFUSED_CHARACTERS
 # What str.strip()/split() (and pydantic's stripping) remove, less the refused characters.
 SPACE = r"\t\n\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 CLEAN_TEXT = f"^[^{REFUSED}]*$"
