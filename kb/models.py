@@ -191,6 +191,7 @@ class Metric(Strict):
     qualifier: Qualifier | None = Field(None, description="The source's hedge on the number, e.g. `almost` for 'almost 100%'.")
     upper: float | None = Field(None, description="Upper end when the source gives a range (50 for '40-50%', with value 40).")
     estimated: bool = Field(False, description="True when the source calls it an estimate or projection.")
+    survey: bool = Field(False, description="True when the figure comes from a survey of staff or patients (what people said, not what was counted).")
     source: SourceRef | None = Field(None, description="Where this figure is, if not the entry's first source.")
     caveats: list[Caveat] = Field(default_factory=list, description="Limits the source puts on this figure.")
 
