@@ -23,13 +23,17 @@ from kb.models import (
     ENTRY_MODELS,
     CaseStudy,
     EntryBase,
+    GlossaryFile,
+    GlossaryTerm,
     SourceDocument,
+    SourceRef,
     SourcesFile,
     Taxonomy,
 )
 
 TAXONOMY_FILE = "taxonomy.yaml"
 SOURCES_FILE = "sources.yaml"
+GLOSSARY_FILE = "glossary.yaml"  # optional: a content folder without one has an empty glossary
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Content:
     root: Path
     taxonomy: Taxonomy
     documents: dict[str, SourceDocument]
+    glossary: list[GlossaryTerm] = field(default_factory=list)
     entries: dict[str, EntryBase] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     _links: dict[str, list[EntryBase]] | None = field(default=None, repr=False)
@@ -213,7 +218,7 @@ def load_content(root: Path) -> tuple[Content, list[Problem]]:
     if sources is None and not (root / SOURCES_FILE).exists():
         problems.append(Problem(_display(root / SOURCES_FILE), 1, 1, "missing sources file (the source documents entries cite)"))
     documents = {d.id: d for d in sources.documents} if sources else {}
-    content = Content(root=root, taxonomy=taxonomy, documents=documents)
+    content = Content(root=root, taxonomy=taxonomy, documents=documents, glossary=_glossary(root, documents, problems))
 
     locations: dict[str, tuple[str, Located]] = {}
     broken: set[str] = set()  # files that failed: links to them are not reported again
@@ -245,6 +250,25 @@ def load_content(root: Path) -> tuple[Content, list[Problem]]:
         shown, located = locations[entry_id]
         problems.extend(reference_problems(entry, content, shown, located, ignore=broken))
     return content, sorted(problems)
+
+
+def _glossary(root: Path, documents: dict[str, SourceDocument], problems: list[Problem]) -> list[GlossaryTerm]:
+    if not (root / GLOSSARY_FILE).exists():
+        return []
+    glossary, located = _validate_file(root / GLOSSARY_FILE, GlossaryFile, problems)
+    if glossary is None or located is None:
+        return []
+    seen: dict[str, int] = {}
+    for i, term in enumerate(glossary.terms):
+        if term.id in seen:
+            pos = located.position(("terms", i, "id"))
+            problems.append(Problem(_display(root / GLOSSARY_FILE), pos.line, pos.column, f"duplicate glossary id '{term.id}' (also term {seen[term.id] + 1})"))
+        seen.setdefault(term.id, i)
+        if isinstance(term.source, SourceRef) and term.source.document not in documents:
+            pos = located.position(("terms", i, "source", "document"))
+            message = f"unknown document '{term.source.document}'{did_you_mean(term.source.document, documents)}"
+            problems.append(Problem(_display(root / GLOSSARY_FILE), pos.line, pos.column, message))
+    return list(glossary.terms)
 
 
 def _entry_files(root: Path, problems: list[Problem]) -> list[Path]:

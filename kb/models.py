@@ -124,6 +124,34 @@ class Taxonomy(Strict):
         }
 
 
+# --- glossary --------------------------------------------------------------------------
+
+
+class GlossaryTerm(Strict):
+    """A term or abbreviation readers meet, explained once; search expands queries with it."""
+
+    id: Slug = Field(description="Slug of the term, e.g. `ahp`.")
+    term: Text = Field(description="The term as written, e.g. 'AHP' or 'vanguard'.")
+    expansion: str | None = Field(None, description="What an abbreviation stands for, e.g. 'allied health professional'.")
+    definition: Text = Field(description="One sentence, in our own words.", max_length=600)
+    synonyms: list[str] = Field(default_factory=list, description="Words that mean the same, including plain words for an NHS term.")
+    related: list[str] = Field(default_factory=list, description="Related phrases a planner might type.")
+    source: SourceRef | Literal["general usage"] = Field(description="Where a report defines it, or `general usage` where none does.")
+
+    @field_validator("synonyms", "related")
+    @classmethod
+    def _no_blank_phrases(cls, v: list[str]) -> list[str]:
+        if any(not a.strip() for a in v):
+            raise ValueError("phrases may not be blank")
+        return v
+
+
+class GlossaryFile(Strict):
+    """``content/glossary.yaml``."""
+
+    terms: list[GlossaryTerm]
+
+
 # --- entries ---------------------------------------------------------------------------
 
 Status = Literal["draft", "reviewed", "published"]

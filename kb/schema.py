@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from kb.files import write_atomic
-from kb.models import ENTRY_MODELS, SourcesFile, Taxonomy
+from kb.models import ENTRY_MODELS, GlossaryFile, SourcesFile, Taxonomy
 
 
 def schemas() -> dict[str, dict[str, Any]]:
@@ -21,6 +21,7 @@ def schemas() -> dict[str, dict[str, Any]]:
     models: dict[str, type[BaseModel]] = {f"{t}.schema.json": m for t, m in ENTRY_MODELS.items()}
     models["taxonomy.schema.json"] = Taxonomy
     models["sources.schema.json"] = SourcesFile
+    models["glossary.schema.json"] = GlossaryFile
     return {name: model.model_json_schema() for name, model in models.items()}
 
 

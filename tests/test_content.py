@@ -482,3 +482,40 @@ def test_one_sided_link_is_a_warning_not_a_problem(mini_content: Path) -> None:
     result = CliRunner().invoke(app, ["validate", "--content", str(mini_content)])
     assert result.exit_code == 0
     assert "one-sided link: 'shared-learning' names 'dementia-outreach' in case_studies" in result.output
+
+
+# --- the glossary ------------------------------------------------------------------------
+
+GLOSSARY = """\
+terms:
+  - id: ahp
+    term: AHP
+    expansion: allied health professional
+    definition: A member of a regulated profession beside nursing and medicine.
+    source: general usage
+  - id: mdt
+    term: MDT
+    definition: A team of staff from different professions.
+    source: {document: doc-a, page: 4}
+"""
+
+
+def test_the_glossary_is_optional_and_loads_when_present(mini_content: Path) -> None:
+    assert load_content(mini_content)[0].glossary == []
+    (mini_content / "glossary.yaml").write_text(GLOSSARY)
+    content, problems = load_content(mini_content)
+    assert problems == []
+    assert [t.expansion for t in content.glossary] == ["allied health professional", None]
+
+
+def test_glossary_problems_are_located(mini_content: Path) -> None:
+    (mini_content / "glossary.yaml").write_text(GLOSSARY.replace("doc-a", "doc-b").replace("id: mdt", "id: ahp"))
+    problems = [str(p) for p in load_content(mini_content)[1]]
+    assert any("glossary.yaml:7:9" in p and "duplicate glossary id 'ahp'" in p for p in problems), problems
+    assert any("glossary.yaml:10:24" in p and "unknown document 'doc-b'" in p and "doc-a" in p for p in problems), problems
+
+
+def test_the_real_glossary_cites_a_report_or_says_general_usage(real_content: Path) -> None:
+    content, _ = load_content(real_content)
+    assert content.glossary, "content/glossary.yaml has terms"
+    assert all(t.source == "general usage" or t.source.document in content.documents for t in content.glossary)
