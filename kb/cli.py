@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +24,9 @@ from kb import terminal
 from kb.core import KnowledgeBase, check_type, summary_json
 from kb.errors import ContentInvalid, KbError, UnknownValue
 from kb.search.searcher import MODES
+
+if TYPE_CHECKING:
+    from kb.publishing.publisher import Publisher
 
 app = typer.Typer(help="kb: lessons on redesigning health and care teams, searchable and citable.", no_args_is_help=True, add_completion=False)
 out = Console()
@@ -254,15 +257,21 @@ def site_build(
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
-    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes; each loads the same read-only index."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes; each serves the same published version."),
     read_only: bool = typer.Option(False, "--read-only", help="A replica: answer reads, refuse every write (submissions) with 405."),
     primary: str | None = typer.Option(None, "--primary", metavar="URL", help="With --read-only: the server that takes writes, named in the 405."),
+    sync_every: float | None = typer.Option(
+        None, "--sync-every", metavar="SECONDS", min=1, help="Follow the content's git upstream: fetch and fast-forward this often."
+    ),
     content: Path | None = ContentOpt,
     data: Path | None = DataOpt,
 ) -> None:
-    """Serve the learning site at / and the JSON API under /api."""
+    """Serve the learning site at / and the JSON API under /api; republish every change to
+    the content while running."""
     import uvicorn
 
+    from kb.publishing.process import PublisherProcess, publish_once
+    from kb.publishing.state import read_state
     from kb.web.app import create_app
 
     if primary is not None and not read_only:
@@ -270,12 +279,25 @@ def serve(
     if primary is not None and not primary.startswith(("http://", "https://")):
         raise typer.BadParameter(f"'{primary}' is not an http:// or https:// URL", param_hint="--primary")
     kb = open_kb(content, data)
-    with terminal.progress_bar("Embedding passages") as progress:
-        kb.searcher(progress, notice)  # build or refresh once, before any worker starts
-    site_dir = ensure_site(kb)
+    # Built by a child process, so the serving processes never load torch.
+    if publish_once(kb.root, kb.data_dir) != 0:
+        state = read_state(kb.data_dir)
+        if state is None:
+            raise typer.Exit(1)
+        warn(f"the content has problems (above): serving the last good version, {state.version} of {state.published_at}")
+    publisher = PublisherProcess(kb.root, kb.data_dir, sync_every)
     err.print(f"[green]kb is serving[/] the learning site at http://{host}:{port}/ and the API at http://{host}:{port}/api/docs")
     if read_only:
         err.print(f"read-only replica: submissions are refused with 405{f', naming {escape(primary)}' if primary else ''}")
+    try:
+        _run_server(create_app, uvicorn.run, kb, host, port, workers, read_only, primary)
+    finally:
+        publisher.stop()
+
+
+def _run_server(
+    create_app: Callable[..., Any], run: Callable[..., None], kb: KnowledgeBase, host: str, port: int, workers: int, read_only: bool, primary: str | None
+) -> None:
     # No access log and no version banner (`server: uvicorn`). h11 rather than httptools:
     # h11 refuses a request line and headers over 64 KB at once, where httptools buffers
     # them without limit, in time that grows with the square of their size.
@@ -289,27 +311,64 @@ def serve(
         "h11_max_incomplete_event_size": 64 * 1024,
     }
     if workers == 1:
-        uvicorn.run(create_app(kb, site_dir, read_only=read_only, primary=primary), **options)
+        run(create_app(kb, read_only=read_only, primary=primary), **options)
         return
-    # Several processes: each opens the same content and index (read-only) by itself, and
-    # the cores are shared out between them. (On this 2-core machine one worker with two
-    # non-spinning ONNX threads did best: see bench/bench_api.py.)
+    # Several processes: each opens the published version by itself, and the cores are
+    # shared out between them. (On this 2-core machine one worker with two non-spinning
+    # ONNX threads did best: see bench/bench_api.py.)
     os.environ.setdefault("KB_ONNX_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
-    os.environ.update({"KB_CONTENT": str(kb.root), "KB_DATA": str(kb.data_dir), "KB_SITE_DIR": str(site_dir or "")})
+    os.environ.update({"KB_CONTENT": str(kb.root), "KB_DATA": str(kb.data_dir)})
     os.environ.update({"KB_READ_ONLY": "1" if read_only else "", "KB_PRIMARY": primary or ""})  # read by app_from_env
-    uvicorn.run("kb.web.app:app_from_env", factory=True, workers=workers, **options)
+    run("kb.web.app:app_from_env", factory=True, workers=workers, **options)
 
 
-def ensure_site(kb: KnowledgeBase) -> Path | None:
-    """The built site, rebuilt first when missing or older than the content."""
-    try:
-        from kb.site import builder as site
-    except ImportError:
-        return None
-    if site.needs_build(kb):
-        err.print("[yellow]building the learning site…[/]")
-        site.build(kb)
-    return site.site_dir(kb)
+@app.command()
+@friendly
+def publish(
+    watch: bool = typer.Option(False, "--watch", help="Keep running: publish every change to the content as it settles."),
+    sync_every: float | None = typer.Option(None, "--sync-every", metavar="SECONDS", min=1, help="With --watch: follow the git upstream this often."),
+    parent: int | None = typer.Option(None, "--parent", hidden=True, help="Stop when this process (the server) is gone."),
+    force: bool = typer.Option(False, "--force", help="Publish again even if the content has not changed."),
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
+) -> None:
+    """Publish the content: validate it, refresh the index and build the site into a new
+    version that `kb serve` switches to. Invalid content is not published."""
+    from kb.publishing.publisher import Publisher
+
+    kb = open_kb(content, data)
+    publisher = Publisher(kb.root, kb.data_dir, kb.model)
+    if watch:
+        publisher.run(parent, sync_every)
+        return
+    report_publish(publisher, force)
+
+
+def report_publish(publisher: Publisher, force: bool = False) -> None:
+    outcome = publisher.publish(force=force)
+    for problem in outcome.problems:
+        sys.stderr.write(f"{problem}\n")
+    if outcome.problems:
+        err.print(f"[red]{len(outcome.problems)} problem(s): not published[/] (the last good version stays live)")
+        raise typer.Exit(1)
+    assert outcome.state is not None  # clean content is always published
+    what = "published" if outcome.published else "already published"
+    err.print(f"[green]{what}:[/] version {outcome.state.version}, {outcome.state.entries} entries ({outcome.seconds:.1f} s)")
+
+
+@app.command()
+@friendly
+def sync(
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
+) -> None:
+    """A replica's update: fetch the content's git upstream, fast-forward, and publish."""
+    from kb.publishing.publisher import Publisher
+    from kb.publishing.sync import sync as follow
+
+    kb = open_kb(content, data)
+    err.print(follow(kb.root).message())
+    report_publish(Publisher(kb.root, kb.data_dir, kb.model))
 
 
 # --- curation (kb new, kb token, kb submit, kb review) ---------------------------------

@@ -70,11 +70,12 @@ class KnowledgeBase:
     cold ``kb find`` does not parse every YAML file.
     """
 
-    def __init__(self, root: Path, data_dir: Path, model: str | None = None):
+    def __init__(self, root: Path, data_dir: Path, model: str | None = None, content: Content | None = None):
+        """``content``: already loaded and validated (the publisher has just checked it)."""
         self.root = root
         self.data_dir = data_dir
         self.model = model or os.environ.get("KB_MODEL") or DEFAULT_MODEL
-        self._content: Content | None = None
+        self._content: Content | None = content
         self._searcher: Searcher | None = None
 
     @classmethod
@@ -183,6 +184,14 @@ class KnowledgeBase:
                 notice(STATUS_NOTICES[status])
             self.build_index(progress)
         self._searcher = self._load_searcher()
+        return self._searcher
+
+    def use_index(self, version: IndexVersion, encoder: Encoder | None = None) -> Searcher:
+        """Serve from this index version (the one the publisher named), not CURRENT;
+        ``encoder``: a query encoder already loaded, to share."""
+        from kb.search.searcher import Searcher
+
+        self._searcher = Searcher(version, encoder or self._query_encoder(version))
         return self._searcher
 
     def _load_searcher(self) -> Searcher:

@@ -152,3 +152,7 @@ class SubmitFailed(KbError, RuntimeError):
 
 class PublishFailed(KbError, RuntimeError):
     """An approved entry could not be committed or pushed with git; the file is kept."""
+
+
+class SyncFailed(KbError, RuntimeError):
+    """`kb sync` could not bring the content up to date with its upstream; nothing was changed."""

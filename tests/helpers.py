@@ -57,3 +57,14 @@ def kb_serve(kb: str, content: Path, data: Path, *extra: str, env: dict[str, str
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def published_site(data: Path) -> Path:
+    """The site folder `kb serve` is serving from the data folder ``data``."""
+    from kb.publishing.state import read_state
+
+    state = read_state(data)
+    assert state is not None, f"nothing published in {data}"
+    site = state.site_dir(data)
+    assert site is not None
+    return site

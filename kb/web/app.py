@@ -12,18 +12,21 @@ described in SECURITY.md. The parts, each in its module of kb.web: one router pe
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from kb.core import KnowledgeBase
+from kb.publishing.state import read_state
 from kb.web import entries, fallback, search, service, submissions
 from kb.web.deps import Replica, Services
 from kb.web.docs import OPENAPI_URL, TITLE
+from kb.web.edition import EditionWatcher, PublishedSite
 from kb.web.errors import HANDLERS
 from kb.web.openapi import complete_spec
-from kb.web.security import KbApi, Policies
+from kb.web.security import KbApi
 
 ROUTERS = (search.router, entries.router, service.router, submissions.router)  # in the order the spec lists them
 
@@ -33,19 +36,42 @@ def create_app(kb: KnowledgeBase, site_dir: Path | None = None, *, read_only: bo
     replica, which refuses every write with a 405 naming ``primary`` (its base URL)."""
     if primary is not None and not read_only:
         raise ValueError("a primary is named only by a read-only replica")
-    site = site_dir if site_dir is not None and site_dir.is_dir() else None
-    app = KbApi(Policies.for_app(site), title=TITLE, version="1", docs_url=None, redoc_url=None, openapi_url=OPENAPI_URL, exception_handlers=HANDLERS)
-    services = Services.load(kb)
+    services = Services.load(kb, site_dir)
+    watcher = EditionWatcher(services.editions, kb)
+    app = KbApi(
+        services.editions.policies,
+        title=TITLE,
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
+        exception_handlers=HANDLERS,
+        lifespan=_watching(watcher),
+    )
     app.state.services = services
     app.state.replica = Replica(primary) if read_only else None
     for router in ROUTERS:
         app.include_router(router)
     fallback.install(app, ROUTERS)  # last of the /api routes
-    if site is not None:
-        # StaticFiles resolves every path and refuses any outside site_dir (symlinks too).
-        app.mount("/", StaticFiles(directory=site, html=True), name="site")
+    if services.editions.edition.site_dir is not None or read_state(kb.data_dir) is not None:
+        app.mount("/", PublishedSite(services.editions), name="site")
     complete_spec(app.openapi(), kb, services.searcher, app.state.replica)  # FastAPI keeps the spec it returns
     return app
+
+
+def _watching(watcher: EditionWatcher) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """While the app runs, switch to each version the publisher publishes."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        watcher.check()  # a version published while this process started
+        watcher.start()
+        try:
+            yield
+        finally:
+            watcher.stop()
+
+    return lifespan
 
 
 def app_from_env() -> FastAPI:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -15,8 +16,10 @@ from kb.core import KnowledgeBase
 from kb.curation import tokens
 from kb.curation.live import LiveContent
 from kb.curation.store import SubmissionStore
+from kb.publishing.state import read_state
 from kb.search.searcher import Searcher
 from kb.web.batching import QueryBatcher
+from kb.web.edition import Edition, EditionHolder
 from kb.web.ratelimit import RateLimiter, rate_limit_from_env
 
 
@@ -24,21 +27,34 @@ from kb.web.ratelimit import RateLimiter, rate_limit_from_env
 class Services:
     """What the endpoints share, kept in ``app.state``. Loaded when the app is created:
     a content problem, a missing index or a bad KB_RATE_LIMIT stops the server, not a
-    request. Read-only from then on, but for the submissions."""
+    request. ``editions`` holds the published version being served, which the publisher
+    replaces while the server runs; the rest stays for the server's life."""
 
-    kb: KnowledgeBase
-    searcher: Searcher
+    origin: KnowledgeBase  # the content folder itself: where submissions are checked against and stored
+    editions: EditionHolder
     batcher: QueryBatcher
     store: SubmissionStore
     live: LiveContent
     limiter: RateLimiter
 
     @classmethod
-    def load(cls, kb: KnowledgeBase) -> Services:
-        _ = kb.content  # validated now
-        searcher = kb.searcher()
+    def load(cls, kb: KnowledgeBase, site_dir: Path | None = None) -> Services:
+        first = _first_edition(kb, site_dir)
         limiter = RateLimiter(rate_limit_from_env(), state_dir=kb.data_dir / "ratelimit")  # on disk: shared by --workers
-        return cls(kb, searcher, QueryBatcher(searcher.encoder), SubmissionStore.for_content(kb.root), LiveContent(kb), limiter)
+        return cls(kb, EditionHolder(first), QueryBatcher(first.searcher.encoder), SubmissionStore.for_content(kb.root), LiveContent(kb), limiter)
+
+    @property
+    def searcher(self) -> Searcher:
+        return self.editions.edition.searcher
+
+
+def _first_edition(kb: KnowledgeBase, site_dir: Path | None) -> Edition:
+    """The published version, if the publisher has published one (``kb serve``); else what
+    is on disk now, with the site in ``site_dir``."""
+    state = read_state(kb.data_dir)
+    if state is not None and site_dir is None:
+        return Edition.published(kb, state)
+    return Edition.at_start(kb, site_dir, state)
 
 
 # async, though they wait for nothing: FastAPI would run a plain function in a thread.
@@ -50,12 +66,19 @@ async def get_services(request: Request) -> Services:
 Shared = Annotated[Services, Depends(get_services)]
 
 
-async def get_kb(shared: Shared) -> KnowledgeBase:
-    return shared.kb
+async def get_edition(shared: Shared) -> Edition:
+    return shared.editions.edition  # read once: a request answers from one version throughout
 
 
-async def get_searcher(shared: Shared) -> Searcher:
-    return shared.searcher
+EditionDep = Annotated[Edition, Depends(get_edition)]
+
+
+async def get_kb(edition: EditionDep) -> KnowledgeBase:
+    return edition.kb
+
+
+async def get_searcher(edition: EditionDep) -> Searcher:
+    return edition.searcher
 
 
 async def get_batcher(shared: Shared) -> QueryBatcher:
@@ -73,7 +96,7 @@ bearer = HTTPBearer(auto_error=False, description="A submission token from `kb t
 def contributor(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], shared: Shared) -> str:
     """The name of the live token sent; 401 without one. The list is read on every request,
     so a revoked token stops working at once."""
-    who = tokens.identify(shared.kb.data_dir, credentials.credentials) if credentials else None
+    who = tokens.identify(shared.origin.data_dir, credentials.credentials) if credentials else None
     if who is None:
         raise HTTPException(401, "a valid submission token is required: Authorization: Bearer TOKEN", headers={"WWW-Authenticate": "Bearer"})
     return who

@@ -91,6 +91,9 @@ class Health(BaseModel):
     passages: int
     built_at: str
     model: str
+    version: str = Field(description="The published content version being served ('' if served unpublished, as `kb serve` started).")
+    published_at: str = Field(description="When that version was published (UTC, ISO 8601; '' if not published).")
+    pending_problems: int = Field(description="Problems that keep the newest content from being published (`kb validate` lists them).")
 
 
 class ErrorItem(BaseModel):

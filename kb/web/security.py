@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,15 +116,15 @@ class Policies:
 class SecurityHeaders:
     """ASGI middleware: the security headers on every response, replacing any the app set."""
 
-    def __init__(self, app: ASGIApp, policies: Policies) -> None:
+    def __init__(self, app: ASGIApp, policies: Callable[[], Policies]) -> None:
         self.app = app
-        self.policies = policies
+        self.policies = policies  # the served version's: a republished site has new inline scripts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.policies.headers(scope["path"])
+        extra = self.policies().headers(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -140,7 +140,7 @@ class KbApi(FastAPI):
     """FastAPI with the security headers outermost, so that even the 500 which Starlette's
     ServerErrorMiddleware sends (outside any middleware added with add_middleware) has them."""
 
-    def __init__(self, policies: Policies, **options: Any) -> None:
+    def __init__(self, policies: Callable[[], Policies], **options: Any) -> None:
         self.policies = policies
         super().__init__(**options)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from kb.web.deps import SearcherDep
+from kb.publishing.state import read_state
+from kb.web.deps import EditionDep
 from kb.web.docs import DOCS_URL, docs_page
 from kb.web.models import Health
 
@@ -13,10 +14,22 @@ router = APIRouter(tags=["service"])
 
 
 @router.get("/api/health", response_model=Health)
-def health(searcher: SearcherDep) -> Health:
-    """Ready: the index is loaded."""
+def health(edition: EditionDep) -> Health:
+    """Ready: the index is loaded. Says which published version is served, and how many
+    problems keep newer content from being published."""
+    searcher = edition.searcher
     manifest = searcher.manifest
-    return Health(status="ok", entries=len(searcher), passages=manifest["passages"], built_at=manifest["built_at"], model=manifest["model"])
+    state = read_state(edition.kb.data_dir)
+    return Health(
+        status="ok",
+        entries=len(searcher),
+        passages=manifest["passages"],
+        built_at=manifest["built_at"],
+        model=manifest["model"],
+        version=edition.version,
+        published_at=edition.published_at,
+        pending_problems=state.pending_problems if state else 0,
+    )
 
 
 @router.get(DOCS_URL, include_in_schema=False)

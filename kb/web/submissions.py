@@ -82,7 +82,7 @@ def accept(shared: Services, body: bytes, media: str, who: str) -> Received:
     problems = wrong_types(body, media, content, who)
     if problems:
         raise EntryInvalid(sorted(problems))
-    return receive(shared.kb, shared.store, content, body, media, who, shared.searcher.encoder)
+    return receive(shared.origin, shared.store, content, body, media, who, shared.searcher.encoder)
 
 
 def receipt(received: Received) -> SubmissionReceipt:

@@ -37,7 +37,7 @@ import pytest
 from kb.core import KnowledgeBase
 from kb.web.app import create_app
 from tests.conftest import KB, REAL_CONTENT, ROOT, _restamp, env_with
-from tests.helpers import kb_serve
+from tests.helpers import kb_serve, published_site
 
 SECRET = "kb-test-secret-7d1f"  # in a file beside content/ and site/: must never be served
 SCHEMATHESIS = str(ROOT / ".venv" / "bin" / "schemathesis") if (ROOT / ".venv" / "bin" / "schemathesis").exists() else "schemathesis"
@@ -298,7 +298,8 @@ def test_paths_cannot_leave_the_site_or_reach_the_content(served: Served, target
 
 
 def test_a_symlink_out_of_the_site_is_not_followed(served: Served) -> None:
-    link = served.project / "site" / "escape.txt"
+    site = published_site(served.project / ".kb")
+    link = site / "escape.txt"
     link.symlink_to(served.project / "secret.txt")
     try:
         answer = get(served.port, "/escape.txt")
