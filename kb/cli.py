@@ -566,10 +566,11 @@ def review_approve(
     content: Path | None = ContentOpt,
     data: Path | None = DataOpt,
 ) -> None:
-    """Publish a submission: into content/ with status, reviewer and dates; index refreshed.
+    """Publish a submission: into content/ with status, reviewer and dates.
 
     In a git work tree the new file alone is committed (the contributor as author) and
-    pushed to the branch's upstream, if it has one."""
+    pushed to the branch's upstream, if it has one. A running `kb serve` republishes it
+    within seconds; without one, `kb find` refreshes the index when next run."""
     from kb.curation.review import approve
 
     kb, store = open_store(content, data)
@@ -577,11 +578,7 @@ def review_approve(
     err.print(f"[green]approved:[/] {escape(str(done.path))} (published, reviewed by {escape(done.entry.reviewed_by or '')})")
     if done.git is not None:
         (warn if done.git.warning else note)(done.git.message)
-    try:
-        with terminal.progress_bar("Embedding passages", transient=True) as progress:
-            kb.build_index(progress)
-    except KbError as exc:  # the entry is published either way; search catches up later
-        warn(f"the search index was not refreshed ({exc}); run kb index")
+    # No index build here: the publisher beside `kb serve` does it (one builder per host).
     sys.stdout.write(f"{done.path}\n")
 
 

@@ -143,6 +143,8 @@ class IndexVersion:
 
 # --- making a version live ---------------------------------------------------------------
 
+KEEP_VERSIONS = 3  # the live version and the two before it
+
 
 def publish(data_dir: Path, version: str, write: Callable[[Path], None]) -> None:
     """``write`` the version into a hidden folder, rename it into place and point
@@ -160,12 +162,13 @@ def publish(data_dir: Path, version: str, write: Callable[[Path], None]) -> None
 
 
 def _point_current(data_dir: Path, version: str) -> None:
-    """Switch ``CURRENT`` atomically, then remove versions no longer live, and what
-    builds killed midway left behind."""
+    """Switch ``CURRENT`` atomically, then remove all but the newest versions, and what
+    builds killed midway left behind. (A published edition names its index version: a
+    server may still be switching to one that is no longer current.)"""
     write_atomic(data_dir / "CURRENT", version)
-    for old in data_dir.glob("index-*"):
-        if old.name != version:
-            shutil.rmtree(old, ignore_errors=True)
+    versions = sorted((p for p in data_dir.glob("index-*") if p.name != version), key=lambda p: p.name)
+    for old in versions[: max(0, len(versions) - (KEEP_VERSIONS - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
     for partial in data_dir.glob(".index-*"):
         if not _builder_alive(partial.name):
             shutil.rmtree(partial, ignore_errors=True)

@@ -590,7 +590,7 @@ def test_validate_without_an_index_only_notes_it(mini_content: Path) -> None:
 
 def test_validate_with_a_broken_index_still_validates(project, kb_cli) -> None:
     _, data = project
-    (next(data.glob("index-*")) / "vectors.npy").write_text("not numpy")
+    (data / (data / "CURRENT").read_text() / "vectors.npy").write_text("not numpy")
     result = kb_cli("validate")
     assert result.exit_code == 0 and "entries were not compared for duplicates" in result.text
 
