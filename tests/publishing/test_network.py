@@ -115,7 +115,9 @@ def servers(network: dict[str, Path]) -> Iterator[tuple[str, str, subprocess.Pop
             yield primary_url, replica_url, proc
 
 
-def test_an_approval_goes_live_on_the_primary_and_the_replica_without_a_restart(network: dict[str, Path], servers: tuple[str, str, subprocess.Popen[str]]) -> None:
+def test_an_approval_goes_live_on_the_primary_and_the_replica_without_a_restart(
+    network: dict[str, Path], servers: tuple[str, str, subprocess.Popen[str]]
+) -> None:
     primary_url, replica_url, primary_proc = servers
     primary = network["primary"]
     paths = ("--content", str(primary / "content"), "--data", str(primary / ".kb"))
