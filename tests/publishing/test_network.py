@@ -172,3 +172,28 @@ def test_an_invalid_hand_edit_is_not_published_and_is_reported(network: dict[str
 
     path.write_text(path.read_text().replace("titel:", "title:"))  # fixed: published again, problems cleared
     wait_for(lambda: httpx.get(f"{primary_url}/api/health").json()["pending_problems"] == 0, "the fix noticed")
+
+
+def test_every_worker_switches_to_a_hand_added_entry(fresh_mini: tuple[Path, Path]) -> None:
+    content, data = fresh_mini
+    with kb_serve(KB, content, data, "--workers", "2") as (base, proc):
+        path = content / "case_studies" / f"{NEW}.yaml"
+        path.write_text(json.dumps(new_case_study(NEW, contributor="tests")))  # JSON is YAML
+        wait_for(lambda: httpx.get(f"{base}/api/entries/{NEW}").status_code == 200, "the new entry served")
+        # Each request on a new connection: the two workers take turns at the socket.
+        answers = [httpx.get(f"{base}/api/entries/{NEW}", headers={"Connection": "close"}).status_code for _ in range(40)]
+        assert answers == [200] * 40
+        workers = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        serving = [int(pid) for pid in workers if "publish" not in Path(f"/proc/{pid}/cmdline").read_text()]
+        assert serving and all(rss_mb(pid) < 600 for pid in serving), [rss_mb(pid) for pid in serving]
+        path.unlink()
+        wait_for(lambda: all(httpx.get(f"{base}/api/entries/{NEW}", headers={"Connection": "close"}).status_code == 404 for _ in range(10)), "removal seen")
+
+
+def test_serve_refuses_to_start_on_invalid_content_it_never_published(fresh_mini: tuple[Path, Path]) -> None:
+    content, data = fresh_mini
+    path = content / "case_studies" / "navigators.yaml"
+    path.write_text(path.read_text().replace("title:", "titel:"))
+    done = subprocess.run([KB, "serve", "--port", "9", "--content", str(content), "--data", str(data)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "navigators.yaml" in done.stderr and "titel" in done.stderr and "not published" in done.stderr
