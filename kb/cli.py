@@ -453,16 +453,20 @@ app.add_typer(token_app, name="token")
 @friendly
 def token_create(
     name: str = typer.Option(..., "--name", help="Who the token is for, e.g. rcn-curators."),
+    role: str = typer.Option("contributor", "--role", help="contributor (sends entries) or reviewer (also approves and rejects them)."),
+    base_url: str = typer.Option("http://127.0.0.1:8000", "--base-url", envvar="KB_BASE_URL", help="The kb site's address, for the invite link."),
     content: Path | None = ContentOpt,
     data: Path | None = DataOpt,
 ) -> None:
-    """Create a token; it is printed once, as the last line, and only its hash is kept."""
+    """Create a token; an invite link, then the token on the last line. Shown once: only
+    its hash is kept."""
     from kb.curation import tokens
 
     kb = open_kb(content, data)
-    token = tokens.create(kb.data_dir, name)
-    err.print(f"token for [bold]{escape(name)}[/] (shown once: kb keeps only its hash; revoke with kb token revoke {escape(name)}):")
-    sys.stdout.write(token + "\n")
+    token = tokens.create(kb.data_dir, name, role)
+    err.print(f"{role} token for [bold]{escape(name)}[/] (shown once: kb keeps only its hash; revoke with kb token revoke {escape(name)}).")
+    err.print("Send them this link; it opens the form with the token (nothing after # reaches a server):")
+    sys.stdout.write(tokens.invite_link(base_url, token) + "\n" + token + "\n")
 
 
 @token_app.command("list")

@@ -184,10 +184,10 @@ def tokens_table(records: list[dict[str, Any]]) -> Table | Text:
     if not records:
         return Text("No submission tokens yet: kb token create --name NAME", style="yellow")
     table = Table(header_style="bold")
-    for column in ("name", "created", "revoked"):
+    for column in ("name", "role", "created", "revoked"):
         table.add_column(column)
     for r in records:
-        table.add_row(escape(r["name"]), r["created"], Text(r["revoked"] or "live", style="red" if r["revoked"] else "green"))
+        table.add_row(escape(r["name"]), r["role"], r["created"], Text(r["revoked"] or "live", style="red" if r["revoked"] else "green"))
     return table
 
 

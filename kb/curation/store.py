@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb import documents
+from kb.curation import audit
 from kb.curation.body import ServerFields, parse_body
 from kb.curation.checks import look_for_similar
 from kb.curation.entries import check_id, dump_yaml, entry_data, existing_entry
@@ -65,6 +66,17 @@ class Submission:
         }
 
 
+@dataclass(frozen=True)
+class Decided:
+    """A submission a reviewer approved or rejected."""
+
+    submission: Submission
+    outcome: str  # 'approved' or 'rejected'
+    by: str
+    at: str
+    reason: str | None
+
+
 class SubmissionStore:
     """``pending/<id>.yaml`` waiting for review; ``approved/`` and ``rejected/`` keep the
     record of each decision (``<id>.<time>.yaml``, so a resubmitted id never clashes)."""
@@ -103,11 +115,15 @@ class SubmissionStore:
             write_new(path, text, mode=0o600)
         except FileExistsError:
             raise SubmissionExists(entry.id) from None
-        return self._read(path)
+        added = self._read(path)
+        audit.record(self.root, "submitted", entry.id, submitted_by, added.submitted_at, type=entry.type, title=entry.title)
+        return added
 
     def _read(self, path: Path) -> Submission:
+        return self._read_raw(_read_record(path), path)
+
+    def _read_raw(self, raw: dict[str, Any], path: Path) -> Submission:
         try:
-            raw = _read_record(path)
             meta = raw["submission"]
             return Submission(meta["id"], meta["submitted_by"], meta["submitted_at"], raw["entry"], meta.get("similar", []), path)
         except (KeyError, TypeError) as exc:  # edited by hand
@@ -137,7 +153,26 @@ class SubmissionStore:
         path = folder / f"{check_id(submission.id)}.{stamp}.yaml"
         write_new(path, dump_yaml(raw), mode=0o600)
         submission.path.unlink()
+        details = {k: v for k, v in decision.items() if k in ("reason", "path")}
+        audit.record(self.root, str(decision["outcome"]), submission.id, str(decision["by"]), str(decision["at"]), title=submission.title, **details)
         return path
+
+    def decided(self) -> list[Decided]:
+        """Every decision kept under ``approved/`` and ``rejected/``, oldest first."""
+        found = []
+        for folder in (self.approved_dir, self.rejected_dir):
+            if not folder.is_dir():
+                continue
+            for path in folder.glob("*.yaml"):
+                if path.name.startswith("."):
+                    continue
+                try:
+                    raw = _read_record(path)
+                    decision = raw["decision"]
+                    found.append(Decided(self._read_raw(raw, path), str(decision["outcome"]), str(decision["by"]), str(decision["at"]), decision.get("reason")))
+                except (KbError, KeyError, TypeError):
+                    continue  # a record edited by hand: the audit log still has the event
+        return sorted(found, key=lambda d: (d.at, d.submission.id))
 
 
 def _read_record(path: Path) -> dict[str, Any]:

@@ -27,6 +27,9 @@ from kb.errors import TokenError
 TOKENS_FILE = "tokens.json"
 PREFIX = "kbt_"  # recognisable in a leaked config file or a log
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+# What a token may do: a contributor sends entries and sees their own; a reviewer also
+# sees every pending submission and approves or rejects them.
+ROLES = ("contributor", "reviewer")
 
 
 @dataclass
@@ -35,10 +38,11 @@ class TokenRecord:
     sha256: str
     created: str
     revoked: str | None = None
+    role: str = "contributor"  # tokens made before roles existed were all contributors'
 
     def public(self) -> dict[str, str | None]:
         """What `kb token list` shows: never the hash, let alone the token."""
-        return {"name": self.name, "created": self.created, "revoked": self.revoked}
+        return {"name": self.name, "role": self.role, "created": self.created, "revoked": self.revoked}
 
 
 def digest(token: str) -> str:
@@ -82,8 +86,10 @@ def _locked(data_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def create(data_dir: Path, name: str) -> str:
+def create(data_dir: Path, name: str, role: str = "contributor") -> str:
     """A new token for ``name``; the token itself is returned once and never stored."""
+    if role not in ROLES:
+        raise TokenError(f"'{role}' is not a role; use one of {', '.join(ROLES)}")
     if not NAME.match(name):
         raise TokenError(f"'{name}' is not a token name: use letters, digits, '.', '_', '@' or '-' (at most 64)")
     with _locked(data_dir):
@@ -91,7 +97,7 @@ def create(data_dir: Path, name: str) -> str:
         if any(r.name == name for r in records):
             raise TokenError(f"a token named '{name}' already exists (names stay unique, even once revoked); choose another name")
         token = PREFIX + secrets.token_urlsafe(32)
-        records.append(TokenRecord(name, digest(token), _now()))
+        records.append(TokenRecord(name, digest(token), _now(), role=role))
         _save(data_dir, records)
     return token
 
@@ -110,13 +116,25 @@ def revoke(data_dir: Path, name: str) -> TokenRecord:
     raise TokenError(f"no token named '{name}'{did_you_mean(name, [r.name for r in records])}")
 
 
-def identify(data_dir: Path, token: str) -> str | None:
-    """The name of the live token ``token`` is, or None (unknown or revoked).
+def holder(data_dir: Path, token: str) -> TokenRecord | None:
+    """The live token ``token`` is (its name and role), or None (unknown or revoked).
 
     Read on every request, so a revocation takes effect at once without a restart.
     """
     wanted = digest(token)
     for record in load(data_dir):
         if hmac.compare_digest(record.sha256, wanted):
-            return None if record.revoked else record.name
+            return None if record.revoked else record
     return None
+
+
+def identify(data_dir: Path, token: str) -> str | None:
+    """The name of the live token ``token`` is, or None."""
+    record = holder(data_dir, token)
+    return record.name if record else None
+
+
+def invite_link(base_url: str, token: str) -> str:
+    """Where a contributor opens kb's form with their token. After ``#``, the token never
+    reaches a server or its logs; the page keeps it in the tab and clears the address."""
+    return f"{base_url.rstrip('/')}/contribute/#token={token}"

@@ -93,25 +93,48 @@ bearer = HTTPBearer(auto_error=False, description="A submission token from `kb t
 
 
 # Plain functions from here: FastAPI runs them in a thread, off the event loop, as they read files.
-def contributor(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], shared: Shared) -> str:
-    """The name of the live token sent; 401 without one. The list is read on every request,
-    so a revoked token stops working at once."""
-    who = tokens.identify(shared.origin.data_dir, credentials.credentials) if credentials else None
-    if who is None:
+def token_holder(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], shared: Shared) -> tokens.TokenRecord:
+    """The live token sent (its name and role); 401 without one. The list is read on every
+    request, so a revoked token stops working at once."""
+    holder = tokens.holder(shared.origin.data_dir, credentials.credentials) if credentials else None
+    if holder is None:
         raise HTTPException(401, "a valid submission token is required: Authorization: Bearer TOKEN", headers={"WWW-Authenticate": "Bearer"})
-    return who
+    return holder
+
+
+Holder = Annotated[tokens.TokenRecord, Depends(token_holder)]
+
+
+def contributor(holder: Holder) -> str:
+    return holder.name
+
+
+def counted(name: str, shared: Services) -> None:
+    """429 with Retry-After past the token's limit (every write counts)."""
+    wait = shared.limiter.check(name)
+    if wait is not None:
+        seconds = int(wait) + 1
+        raise HTTPException(429, f"too many requests with this token; try again in {seconds} s", headers={"Retry-After": str(seconds)})
 
 
 def within_rate_limit(who: Annotated[str, Depends(contributor)], shared: Shared) -> str:
-    """The contributor, counted; 429 with Retry-After past their limit."""
-    wait = shared.limiter.check(who)
-    if wait is not None:
-        seconds = int(wait) + 1
-        raise HTTPException(429, f"too many submissions with this token; try again in {seconds} s", headers={"Retry-After": str(seconds)})
+    """The contributor, counted."""
+    counted(who, shared)
     return who
 
 
 Contributor = Annotated[str, Depends(within_rate_limit)]
+
+
+def reviewer(holder: Holder, shared: Shared) -> str:
+    """A reviewer's token, counted; 403 for a contributor's."""
+    if holder.role != "reviewer":
+        raise HTTPException(403, f"the token '{holder.name}' is a {holder.role}'s; approving and rejecting need a reviewer's token")
+    counted(holder.name, shared)
+    return holder.name
+
+
+Reviewer = Annotated[str, Depends(reviewer)]
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,63 @@ SUBMISSION_RESPONSES: Responses = {
     429: {"model": Message, "description": "Too many submissions with this token; see Retry-After"},
     503: {"model": Message, "description": "Could not be stored (nothing was kept); try again"},
 }
+
+
+# --- reviewing submissions ------------------------------------------------------------
+
+
+class SubmissionStatus(BaseModel):
+    """Where a submission stands, as its contributor and the reviewers see it."""
+
+    id: str
+    type: str
+    title: str
+    submitted_by: str = Field(description="The name of the token it was sent with.")
+    submitted_at: str
+    status: Literal["pending", "published", "rejected"]
+    decided_by: str | None = Field(None, description="The reviewer who approved or rejected it.")
+    decided_at: str | None = None
+    reason: str | None = Field(None, description="Why it was rejected, for the contributor.")
+    url: str | None = Field(None, description="Its page on the site, once published (relative to the site's root).")
+    warnings: list[str] = Field(description="One warning per existing entry very like it.")
+
+
+class CitedSource(BaseModel):
+    document: str
+    title: str = Field(description="The document's title ('' if the id is unknown).")
+    where: str = Field(description="The page or section cited, as a reader would write it, e.g. 'p14'.")
+
+
+class SubmissionDetail(SubmissionStatus):
+    """A submission in full, for its review."""
+
+    entry: dict[str, Any] = Field(description="The entry as sent, with what the server set.")
+    text: str = Field(description="The entry as it will be written into content/ (YAML).")
+    sources: list[CitedSource] = Field(description="The sources it cites.")
+    similar_entry: str | None = Field(None, description="The id of an existing entry with the same title, if any.")
+    diff: str = Field(description="Unified diff from that entry's file to this submission ('' if none).")
+
+
+class Rejection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, description="Why, in words the contributor can act on.")
+
+
+class ApprovalReceipt(BaseModel):
+    id: str
+    status: Literal["published"]
+    url: str = Field(description="Its page on the site: live within seconds, once the server has republished.")
+    path: str = Field(description="The file written, e.g. content/case_studies/ID.yaml.")
+    commit: str = Field(description="The git commit that records it ('' outside git).")
+    pushed: bool
+    message: str = Field(description="What happened in git, for the reviewer.")
+    warning: bool = Field(description="True when the reviewer must act (a push conflict, a failed commit).")
+
+
+REVIEW_RESPONSES: Responses = {
+    401: {"model": Message, "description": "Missing, unknown or revoked token"},
+    403: {"model": Message, "description": "A contributor's token, where a reviewer's is needed"},
+    404: {"model": Message, "description": "No such pending submission (or not one of yours)"},
+    429: {"model": Message, "description": "Too many requests with this token; see Retry-After"},
+}
