@@ -15,8 +15,8 @@ from pathlib import Path
 from kb.errors import WriteFailed
 
 
-def _temporary(path: Path, text: str, mode: int) -> str:
-    """A synced temporary copy of ``text`` beside ``path``; :class:`WriteFailed` (the disk
+def _temporary(path: Path, text: str | bytes, mode: int) -> str:
+    """A synced temporary copy of ``text`` (or bytes, e.g. a Word file) beside ``path``; :class:`WriteFailed` (the disk
     is full, the folder read-only…) with nothing left behind."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,8 +24,8 @@ def _temporary(path: Path, text: str, mode: int) -> str:
     except OSError as exc:
         raise WriteFailed(path, exc) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
@@ -37,8 +37,8 @@ def _temporary(path: Path, text: str, mode: int) -> str:
     return tmp
 
 
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Create or replace ``path`` with ``text`` all at once."""
+def write_atomic(path: Path, text: str | bytes, mode: int = 0o644) -> None:
+    """Create or replace ``path`` with ``text`` (or bytes) all at once."""
     tmp = _temporary(path, text, mode)
     try:
         os.replace(tmp, path)

@@ -53,9 +53,12 @@ SECTIONS: list[tuple[str, str, int]] = [
 ]
 # Where links point when no base is given: the learning site as `kb serve` runs it.
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
+MAX_PLACES = 3  # places an item cites (its first sources); its page lists the rest
 APPROACH_WORDS = 80  # "the approach in brief": its first sentences, up to about this many words
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _WORD = re.compile(r"\w+")
+# A plain http(s) address: nothing that could end a link or a quoted attribute early.
+_BASE_URL = re.compile(r"https?://[^\s/?#\"'<>()\\]+(/[^\s?#\"'<>()\\]*)?")
 _AIM_LABELS = {key: label for _, key, label in AIMS} | {name: label for name, _, label in AIMS}
 
 
@@ -74,11 +77,12 @@ def assemble(
     given = {name: value for name, value in (filters or {}).items() if value is not None}
     content = kb.content
     sources = _Sources(content.documents)
-    found = [r for r in kb.find(text, MAX_CASE_STUDIES, "case-study", **given) if is_close(r)]
+    vector = kb.searcher().encoder.encode([text])[0]  # once, for all six searches
+    found = [r for r in kb.find(text, MAX_CASE_STUDIES, "case-study", "hybrid", None, None, vector, **given) if is_close(r)]
     case_studies = [_case_study(content.entries[r.id], r, content, base, sources) for r in found]  # type: ignore[arg-type]
     sections = []
     for entry_type, heading, most in SECTIONS:
-        results = [r for r in kb.find(text, most, entry_type) if is_close(r)]
+        results = [r for r in kb.find(text, most, entry_type, vector=vector) if is_close(r)]
         sections.append(Section(entry_type, heading, [_item(content.entries[r.id], r, base, sources) for r in results]))
     pages = [Page(c.title, c.url) for c in case_studies] + [Page(i.title, i.url) for s in sections for i in s.items]
     return Brief(
@@ -110,7 +114,7 @@ def check_challenge(challenge: str) -> str:
 def check_base_url(base_url: str) -> str:
     """``base_url`` ending in one slash, or :class:`QueryError` if it is not a plain
     http(s) address: every link in a brief starts with it."""
-    if not re.fullmatch(r"https?://[^\s/?#\"'<>\\]+(/[^\s?#\"'<>\\]*)?", base_url):
+    if not _BASE_URL.fullmatch(base_url):
         raise QueryError("base_url", f"'{base_url[:200]}' is not an http:// or https:// address of the learning site (e.g. https://kb.example.org/)")
     return base_url.rstrip("/") + "/"
 
@@ -137,24 +141,41 @@ def short_title(document: SourceDocument) -> str:
     return f"{title} ({document.date[:4]})"
 
 
+def place(ref: SourceRef) -> str:
+    """Where in its document a reference points, short enough to read in a line: a
+    section path keeps its part ("Part Two") and its headings, not the part's long title."""
+    parts = []
+    if ref.page is not None:
+        parts.append(f"p{ref.page}")
+    if ref.section:
+        first, *rest = ref.section.split(" / ")
+        parts.append(" / ".join([first.split(" – ")[0].strip(), *rest]) if rest else ref.section)
+    if ref.appendix:
+        parts.append(f"({ref.appendix})")
+    return " ".join(parts)
+
+
+def _place_order(label: str) -> tuple[int, int, str]:
+    """Pages in number order, then sections in the order of their names."""
+    page = re.match(r"p(\d+)", label)
+    return (0, int(page.group(1)), label) if page else (1, 0, label)
+
+
 @dataclass
 class _Sources:
-    """Every document and place cited, in the order the brief cites them."""
+    """Every document and place cited, so that the brief can list its sources."""
 
     documents: dict[str, SourceDocument]
-    cited: dict[str, list[str]] = field(default_factory=dict)
+    cited: dict[str, set[str]] = field(default_factory=dict)
 
     def cite(self, refs: Iterable[SourceRef]) -> list[Citation]:
         """One citation per document, its places in the order given, each recorded."""
         places: dict[str, list[str]] = {}
         for ref in refs:
-            label = ref.label()
-            places.setdefault(ref.document, [])
-            if label not in places[ref.document]:
+            label = place(ref)
+            if label not in places.setdefault(ref.document, []):
                 places[ref.document].append(label)
-            listed = self.cited.setdefault(ref.document, [])
-            if label not in listed:
-                listed.append(label)
+            self.cited.setdefault(ref.document, set()).add(label)
         return [Citation(doc, self._short(doc), "; ".join(labels)) for doc, labels in places.items()]
 
     def _short(self, document_id: str) -> str:
@@ -162,13 +183,14 @@ class _Sources:
         return short_title(document) if document else document_id
 
     def listed(self) -> list[Source]:
-        sources = []
-        for number, (doc_id, places) in enumerate(self.cited.items(), start=1):
-            doc = self.documents.get(doc_id)
-            if doc is None:  # validated content cites only known documents
+        """The documents cited, in the order of content/sources.yaml, with their places."""
+        sources: list[Source] = []
+        for doc_id, doc in self.documents.items():
+            if doc_id not in self.cited:
                 continue
-            cautions = [CaveatNote(" ".join(c.text.split()), Citation(doc_id, short_title(doc), c.source.label() if c.source else "")) for c in doc.caveats]
-            sources.append(Source(number, doc_id, doc.title, doc.publisher, doc.date, doc.url, places, cautions))
+            places = sorted(self.cited[doc_id], key=_place_order)
+            cautions = [CaveatNote(" ".join(c.text.split()), Citation(doc_id, short_title(doc), place(c.source))) for c in doc.caveats if c.source]
+            sources.append(Source(len(sources) + 1, doc_id, doc.title, doc.publisher, doc.date, doc.url, places, cautions))
         return sources
 
 
@@ -216,7 +238,8 @@ def _item(entry: EntryBase, result: Result, base: str, sources: _Sources) -> Ite
         url=base + entry_url(entry.type, entry.id),
         summary=" ".join(entry.summary.split()),
         reason=reason(result),
-        citations=sources.cite(entry.sources),
+        citations=sources.cite(entry.sources[:MAX_PLACES]),
+        more_places=max(0, len(entry.sources) - MAX_PLACES),
         score=result.score,
         similarity=result.dense or 0.0,
         question=entry.question if isinstance(entry, Dilemma) else None,
@@ -227,7 +250,7 @@ def _item(entry: EntryBase, result: Result, base: str, sources: _Sources) -> Ite
 def _case_study(case: CaseStudy, result: Result, content: Content, base: str, sources: _Sources) -> CaseStudyItem:
     evidence = evidence_of(case, content.documents)
     first = case.sources[0]
-    citations = sources.cite(case.sources)
+    citations = sources.cite(case.sources[:MAX_PLACES])
     rows = [
         ResultRow(
             measure=m.measure,
@@ -254,6 +277,7 @@ def _case_study(case: CaseStudy, result: Result, content: Content, base: str, so
         caveats=_caveats(case, evidence.caveats, content, sources),
         reason=reason(result),
         citations=citations,
+        more_places=max(0, len(case.sources) - MAX_PLACES),
         score=result.score,
         similarity=result.dense or 0.0,
     )

@@ -44,6 +44,7 @@ class Item:
     summary: str
     reason: Reason
     citations: list[Citation]
+    more_places: int  # further places its sources give, listed on its page
     score: float  # the search score (hybrid), for ordering and for programs
     similarity: float  # the matched passage's cosine similarity to the challenge
     question: str | None = None  # a dilemma, put as a question
@@ -97,6 +98,7 @@ class CaseStudyItem:
     caveats: list[CaveatNote]
     reason: Reason
     citations: list[Citation]
+    more_places: int
     score: float
     similarity: float
 

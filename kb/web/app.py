@@ -18,14 +18,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from kb.core import KnowledgeBase
-from kb.web import entries, fallback, search, service, submissions
+from kb.web import brief, entries, fallback, search, service, submissions
 from kb.web.deps import Replica, Services
 from kb.web.docs import OPENAPI_URL, TITLE
 from kb.web.errors import HANDLERS
 from kb.web.openapi import complete_spec
 from kb.web.security import KbApi, Policies
 
-ROUTERS = (search.router, entries.router, service.router, submissions.router)  # in the order the spec lists them
+ROUTERS = (search.router, brief.router, entries.router, service.router, submissions.router)  # in the order the spec lists them
 
 
 def create_app(kb: KnowledgeBase, site_dir: Path | None = None, *, read_only: bool = False, primary: str | None = None) -> FastAPI:
