@@ -175,7 +175,7 @@ def brief_markdown(text: str) -> Any:
     its width (piped, the Markdown itself is written)."""
     from rich.markdown import Markdown
 
-    return Markdown(text, hyperlinks=False)
+    return Markdown(text, hyperlinks=True)  # a link shows its text, and opens in terminals that can
 
 
 def scores_table(scores: dict[str, Any], title: str) -> Table:
