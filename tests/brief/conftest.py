@@ -42,7 +42,7 @@ def mini_brief(mini_kb: KnowledgeBase) -> Brief:
     return mini_kb.brief(MINI_CHALLENGE, on=DAY)
 
 
-HOSTILE = "<script>alert(1)</script> *bold* | pipe [link](http://evil.example) # & \"quotes\""
+HOSTILE = '<script>alert(1)</script> *bold* | pipe [link](http://evil.example) # & "quotes"'
 
 
 @pytest.fixture

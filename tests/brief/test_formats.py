@@ -65,7 +65,15 @@ def test_markdown_structure(mini_brief: Brief) -> None:
     headings = re.findall(r"^(#+) (.*)$", text, re.M)
     assert headings[0] == ("#", f"Evidence brief: {mini_brief.challenge}")
     top = [title for level, title in headings if level == "##"]
-    assert top == ["Case studies", "Top tips", "What helps (enablers)", "What gets in the way (barriers)", "Working as one team (MDT characteristics)", "Dilemmas to discuss", "Sources"]
+    assert top == [
+        "Case studies",
+        "Top tips",
+        "What helps (enablers)",
+        "What gets in the way (barriers)",
+        "Working as one team (MDT characteristics)",
+        "Dilemmas to discuss",
+        "Sources",
+    ]
     assert "### 1. Dementia outreach team trains care home staff" in text
     assert "| Measure | Figure | As reported | Basis | Source |" in text  # no period given: no Period column
     assert "| Homes trained | 12 | 12 homes | Description | Report A (2017), p3 |" in text
@@ -104,7 +112,11 @@ def test_html_escapes_every_value(hostile_brief: Brief) -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
     page = parse_html(hostile_brief)
     assert [t for t, _ in page.tags if t == "script"] == []
-    assert all(a["href"] in {"https://kb.example.org/case-studies/evil/", "https://kb.example.org/top-tips/tip/", "https://example.org/report.pdf"} for t, a in page.tags if t == "a")
+    assert all(
+        a["href"] in {"https://kb.example.org/case-studies/evil/", "https://kb.example.org/top-tips/tip/", "https://example.org/report.pdf"}
+        for t, a in page.tags
+        if t == "a"
+    )
 
 
 def read_docx(data: bytes) -> docx.document.Document:
