@@ -24,12 +24,17 @@ p.intro, p.meta, p.why, p.cite { color: #425563; }
 p.why, p.cite, p.page { margin: .15rem 0; font-size: .92rem; }
 p.org { font-weight: bold; margin: .2rem 0 .5rem; }
 .none { border-left: 4px solid #005eb8; padding: .4rem .8rem; background: #f0f4f5; }
-table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; font-size: .88rem; }
-th, td { border: 1px solid #aeb7bd; padding: .25rem .4rem; text-align: left; vertical-align: top; }
+.table { overflow-x: auto; margin: .5rem 0 1rem; }
+table { border-collapse: collapse; width: 100%; font-size: .88rem; }
+th, td { border: 1px solid #aeb7bd; padding: .25rem .4rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 th { background: #e8edee; }
 a { color: #005eb8; overflow-wrap: anywhere; }
-article { break-inside: avoid-page; }
+@media (max-width: 30rem) {
+  dl.facts { grid-template-columns: 1fr; }
+  dl.facts dd { margin-bottom: .3rem; }
+}
 @media print {
+  .table { overflow: visible; }
   @page { size: A4; margin: 18mm 16mm; }
   body { margin: 0; max-width: none; font-size: 10pt; }
   h2 { break-after: avoid-page; }
@@ -96,7 +101,7 @@ def case_study(number: int, case: CaseStudyItem) -> str:
         columns, rows = wording.results_table(case)
         head = "".join(f'<th scope="col">{e(c)}</th>' for c in columns)
         body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
-        out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        out.append(f'<div class="table"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
     if case.caveats:
         out.append(
             "<h4>Caveats</h4><ul>"
