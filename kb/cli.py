@@ -202,7 +202,7 @@ def brief(
     with their results and evidence, then tips, enablers, barriers, MDT characteristics
     and dilemmas, each with why it was chosen and where it is written."""
     from kb.brief.formats import get_format
-    from kb.files import write_atomic
+    from kb.files import write_output
 
     chosen = get_format(format)
     if chosen.binary and out_file is None and sys.stdout.isatty():
@@ -216,7 +216,7 @@ def brief(
         note(f"links point to {made.base_url} (kb serve on this machine); for a paper others will read, give your site's address with --base-url")
     data_out = chosen.render(made)
     if out_file is not None:
-        write_atomic(out_file, data_out)
+        write_output(out_file, data_out)
         err.print(f"[green]wrote[/] {escape(str(out_file))}")
     elif chosen.name == "md" and sys.stdout.isatty():
         out.print(terminal.brief_markdown(data_out.decode("utf-8")))

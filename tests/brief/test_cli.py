@@ -120,3 +120,22 @@ def test_word_is_not_written_to_a_terminal_and_markdown_is_laid_out(built_mini: 
     assert "Evidence brief" in lines[0] and "# " not in shown  # drawn for reading, not raw Markdown
     assert "Dementia outreach team trains care home staff" in shown and "Homes trained" in shown
     assert max(len(line) for line in lines) <= 100  # fits the terminal
+
+
+def test_a_pipe_or_device_is_written_to_never_replaced(built_mini: tuple[Path, Path], tmp_path: Path) -> None:
+    """`--out /dev/stdout` or a named pipe: the brief goes through it, and it stays a pipe
+    (an atomic replace would put a file where the device was)."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = brief(built_mini, MINI_CHALLENGE, "--out", str(fifo))
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert received and received[0].startswith(b"# Evidence brief") and stat.S_ISFIFO(fifo.stat().st_mode)
+    folder = brief(built_mini, MINI_CHALLENGE, "--out", str(tmp_path))
+    assert folder.exit_code == 2 and "Is a directory" in folder.stderr
