@@ -237,15 +237,17 @@ class KnowledgeBase:
         on: dt.date | None = None,
         progress: index.Progress | None = None,
         notice: Callable[[str], None] | None = None,
+        vector: Any = None,
         **filters: str | None,
     ) -> Brief:
         """The evidence brief for a planner's challenge (kb.brief.assemble): case studies,
         tips, enablers, barriers, MDT characteristics and dilemmas chosen by the index,
-        each cited. ``filters`` narrow the case studies, as for :meth:`find`."""
+        each cited. ``filters`` narrow the case studies, as for :meth:`find`; ``vector``
+        is the challenge's embedding when the caller computed it already."""
         from kb.brief.assemble import DEFAULT_BASE_URL, assemble
 
         self.searcher(progress, notice)  # built or refreshed first, saying so
-        return assemble(self, challenge, filters, base_url or DEFAULT_BASE_URL, on)
+        return assemble(self, challenge, filters, base_url or DEFAULT_BASE_URL, on, vector)
 
     def evaluate(
         self, query_file: Path, variants: bool = False, progress: index.Progress | None = None, notice: Callable[[str], None] | None = None

@@ -15,6 +15,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from kb.brief.closeness import is_close
 from kb.brief.model import (
     Brief,
@@ -68,16 +71,19 @@ def assemble(
     filters: Mapping[str, str | None] | None = None,
     base_url: str = DEFAULT_BASE_URL,
     on: dt.date | None = None,
+    vector: npt.NDArray[np.float32] | None = None,
 ) -> Brief:
     """The brief for ``challenge``. ``filters`` (theme, enabler, barrier, kind, as for
     ``kb find``) narrow the case studies; the lessons after them are chosen from every
-    entry of their type. ``on`` is the date it carries (today if not given)."""
+    entry of their type. ``on`` is the date it carries (today if not given); ``vector``
+    the challenge's embedding, if the caller has it (the API embeds in batches)."""
     text = check_challenge(challenge)
     base = check_base_url(base_url)
     given = {name: value for name, value in (filters or {}).items() if value is not None}
     content = kb.content
     sources = _Sources(content.documents)
-    vector = kb.searcher().encoder.encode([text])[0]  # once, for all six searches
+    if vector is None:
+        vector = kb.searcher().encoder.encode([text])[0]  # once, for all six searches
     found = [r for r in kb.find(text, MAX_CASE_STUDIES, "case-study", "hybrid", None, None, vector, **given) if is_close(r)]
     case_studies = [_case_study(content.entries[r.id], r, content, base, sources) for r in found]  # type: ignore[arg-type]
     sections = []

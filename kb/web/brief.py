@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
+from kb.brief.assemble import check_challenge
 from kb.brief.formats import FORMATS, file_name
 from kb.brief.model import Brief
-from kb.web.deps import KnowledgeBaseDep
+from kb.web.deps import BatcherDep, KnowledgeBaseDep
 from kb.web.models import ERRORS, Responses
 from kb.web.search import Barrier, Challenge, Enabler, Kind, Theme
 from kb.web.text import check_text
@@ -29,9 +31,10 @@ _OTHER_FORMATS: Responses = {
 
 
 @router.get("/api/brief", response_model=Brief, responses=_OTHER_FORMATS | ERRORS)
-def brief(  # a plain function: FastAPI runs it in a thread, as rendering Word takes tens of ms
+async def brief(
     request: Request,
     kb: KnowledgeBaseDep,
+    batcher: BatcherDep,
     q: Challenge,
     format: BriefFormat = Query("md", description="md (Markdown), html (a page that prints), docx (Word) or json."),
     theme: Theme = None,
@@ -45,9 +48,12 @@ def brief(  # a plain function: FastAPI runs it in a thread, as rendering Word t
     filters narrow the case studies. Links point into the learning site this server
     serves."""
     check_text("q", q)
-    made = kb.brief(q, base_url=str(request.base_url), theme=theme, enabler=enabler, barrier=barrier, kind=kind)
+    vector = await batcher.embed(check_challenge(q))  # with other requests' queries, as /api/search
+    # Six searches, then a render (Word takes a tenth of a second): off the event loop.
+    made = await run_in_threadpool(lambda: kb.brief(q, base_url=str(request.base_url), vector=vector, theme=theme, enabler=enabler, barrier=barrier, kind=kind))
     chosen = FORMATS[format]
+    body = await run_in_threadpool(chosen.render, made)
     headers = {}
     if format in DISPOSITION:
         headers["Content-Disposition"] = f'{DISPOSITION[format]}; filename="{file_name(made, chosen)}"'
-    return Response(chosen.render(made), media_type=chosen.media_type, headers=headers)
+    return Response(body, media_type=chosen.media_type, headers=headers)
