@@ -84,12 +84,12 @@ def assemble(
     sources = _Sources(content.documents)
     if vector is None:
         vector = kb.searcher().encoder.encode([text])[0]  # once, for all six searches
-    found = [r for r in kb.find(text, MAX_CASE_STUDIES, "case-study", "hybrid", None, None, vector, **given) if is_close(r)]
-    case_studies = [_case_study(content.entries[r.id], r, content, base, sources) for r in found]  # type: ignore[arg-type]
+    found = _close(kb.find(text, MAX_CASE_STUDIES, "case-study", "hybrid", None, None, vector, **given), content)
+    case_studies = [_case_study(entry, r, content, base, sources) for entry, r in found if isinstance(entry, CaseStudy)]
     sections = []
     for entry_type, heading, most in SECTIONS:
-        results = [r for r in kb.find(text, most, entry_type, vector=vector) if is_close(r)]
-        sections.append(Section(entry_type, heading, [_item(content.entries[r.id], r, base, sources) for r in results]))
+        chosen = _close(kb.find(text, most, entry_type, vector=vector), content)
+        sections.append(Section(entry_type, heading, [_item(entry, r, base, sources) for entry, r in chosen]))
     pages = [Page(c.title, c.url) for c in case_studies] + [Page(i.title, i.url) for s in sections for i in s.items]
     return Brief(
         challenge=text,
@@ -103,6 +103,12 @@ def assemble(
         pages=pages,
         nothing_close=not pages,
     )
+
+
+def _close(results: list[Result], content: Content) -> list[tuple[EntryBase, Result]]:
+    """The results close enough to cite, each with its entry (one the index still holds
+    but the content no longer does is passed over, never a crash)."""
+    return [(entry, r) for r in results if is_close(r) and (entry := content.entries.get(r.id)) is not None]
 
 
 # --- checks ------------------------------------------------------------------------------
