@@ -85,7 +85,7 @@ def test_a_failed_write_is_one_clear_error(built_mini: tuple[Path, Path], tmp_pa
     assert "Traceback" not in result.output and [p.name for p in tmp_path.iterdir()] == ["papers"]
 
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(\x07|\x1b\\\\)")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")  # colours; OSC 8 links (text kept)
 
 
 def run_on_a_terminal(args: list[str], columns: int = 100) -> tuple[int, str, str]:
