@@ -200,7 +200,8 @@ def brief(
 ) -> None:
     """An evidence brief for your challenge, to take to a board: the closest case studies
     with their results and evidence, then tips, enablers, barriers, MDT characteristics
-    and dilemmas, each with why it was chosen and where it is written."""
+    and dilemmas, each with why it was chosen and where it is written. The filters narrow
+    the case studies."""
     from kb.brief.formats import get_format
     from kb.files import write_output
 
