@@ -35,6 +35,11 @@ err = Console(stderr=True)
 ContentOpt = typer.Option(None, "--content", help="Content folder (default: $KB_CONTENT or ./content).")
 DataOpt = typer.Option(None, "--data", help="Data folder for the index (default: $KB_DATA or .kb/ beside content).")
 JsonOpt = typer.Option(False, "--json", help="Print JSON for programs instead of a table.")
+# The filters of `kb find`, shared with `kb brief` (where they narrow the case studies).
+ThemeOpt = typer.Option(None, "--theme", help="Only entries with this theme id.")
+EnablerOpt = typer.Option(None, "--enabler", help="Only entries linked to this enabler id.")
+BarrierOpt = typer.Option(None, "--barrier", help="Only entries linked to this barrier id.")
+KindOpt = typer.Option(None, "--kind", help="Only case studies led by this kind of organisation.")
 
 
 class UsageProblem(Exception):
@@ -155,10 +160,10 @@ def find(
     query: str = typer.Argument(..., help="Your challenge, in your own words."),
     k: int = typer.Option(5, "-k", help="How many results (1–100)."),
     type: str = typer.Option("case-study", "--type", "-t", help="Entry type to search, or 'all'."),
-    theme: str | None = typer.Option(None, "--theme", help="Only entries with this theme id."),
-    enabler: str | None = typer.Option(None, "--enabler", help="Only entries linked to this enabler id."),
-    barrier: str | None = typer.Option(None, "--barrier", help="Only entries linked to this barrier id."),
-    kind: str | None = typer.Option(None, "--kind", help="Only case studies led by this kind of organisation."),
+    theme: str | None = ThemeOpt,
+    enabler: str | None = EnablerOpt,
+    barrier: str | None = BarrierOpt,
+    kind: str | None = KindOpt,
     mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or bm25."),
     as_json: bool = JsonOpt,
     content: Path | None = ContentOpt,
@@ -174,6 +179,53 @@ def find(
         print_json([r.to_json() for r in results])
     else:
         out.print(terminal.results_table(results, query))
+
+
+@app.command()
+@friendly
+def brief(
+    challenge: str = typer.Argument(..., help="Your challenge, in your own words."),
+    format: str = typer.Option("md", "--format", "-f", help="md, html, docx or json."),
+    out_file: Path | None = typer.Option(None, "--out", "-o", help="Write the brief to this file (whole or not at all) instead of standard output."),
+    base_url: str | None = typer.Option(
+        None,
+        "--base-url",
+        metavar="URL",
+        envvar="KB_BASE_URL",
+        help="The learning site the links point to (default http://127.0.0.1:8000/, as kb serve runs it).",
+    ),
+    theme: str | None = ThemeOpt,
+    enabler: str | None = EnablerOpt,
+    barrier: str | None = BarrierOpt,
+    kind: str | None = KindOpt,
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
+) -> None:
+    """An evidence brief for your challenge, to take to a board: the closest case studies
+    with their results and evidence, then tips, enablers, barriers, MDT characteristics
+    and dilemmas, each with why it was chosen and where it is written. The filters narrow
+    the case studies."""
+    from kb.brief.formats import get_format
+    from kb.files import write_output
+
+    chosen = get_format(format)
+    if chosen.binary and out_file is None and sys.stdout.isatty():
+        raise UsageProblem(f"a Word document cannot be shown in a terminal: write it to a file with --out brief.{chosen.extension}")
+    kb = open_kb(content, data)
+    with terminal.progress_bar("Embedding passages", transient=True) as progress:
+        made = kb.brief(challenge, base_url, progress=progress, notice=notice, theme=theme, enabler=enabler, barrier=barrier, kind=kind)
+    if made.nothing_close:
+        warn("nothing in the knowledge base is close to this challenge; the brief says so")
+    elif base_url is None and (out_file is not None or chosen.binary):
+        note(f"links point to {made.base_url} (kb serve on this machine); for a paper others will read, give your site's address with --base-url")
+    data_out = chosen.render(made)
+    if out_file is not None:
+        write_output(out_file, data_out)
+        err.print(f"[green]wrote[/] {escape(str(out_file))}")
+    elif chosen.name == "md" and sys.stdout.isatty():
+        out.print(terminal.brief_markdown(data_out.decode("utf-8")))
+    else:
+        sys.stdout.buffer.write(data_out)
 
 
 @app.command()

@@ -19,6 +19,9 @@ from kb.search.explain import Result
 from kb.search.searcher import check_query
 
 if TYPE_CHECKING:  # content and models cost ~0.2 s to import: the query path skips them
+    import datetime as dt
+
+    from kb.brief.model import Brief
     from kb.content import Content
     from kb.models import EntryBase
     from kb.search.encoder import Encoder
@@ -235,6 +238,25 @@ class KnowledgeBase:
             if value is not None and value not in vocabulary[name]:
                 raise UnknownValue(name, value, vocabulary[name])
         return searcher.search(query, k, entry_type, filters, mode, vector=vector)
+
+    def brief(
+        self,
+        challenge: str,
+        base_url: str | None = None,
+        on: dt.date | None = None,
+        progress: index.Progress | None = None,
+        notice: Callable[[str], None] | None = None,
+        vector: Any = None,
+        **filters: str | None,
+    ) -> Brief:
+        """The evidence brief for a planner's challenge (kb.brief.assemble): case studies,
+        tips, enablers, barriers, MDT characteristics and dilemmas chosen by the index,
+        each cited. ``filters`` narrow the case studies, as for :meth:`find`; ``vector``
+        is the challenge's embedding when the caller computed it already."""
+        from kb.brief.assemble import DEFAULT_BASE_URL, assemble
+
+        self.searcher(progress, notice)  # built or refreshed first, saying so
+        return assemble(self, challenge, filters, base_url or DEFAULT_BASE_URL, on, vector)
 
     def evaluate(
         self, query_file: Path, variants: bool = False, progress: index.Progress | None = None, notice: Callable[[str], None] | None = None

@@ -9,14 +9,15 @@ leaves at most a hidden ``.*.tmp`` file.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from kb.errors import WriteFailed
 
 
-def _temporary(path: Path, text: str, mode: int) -> str:
-    """A synced temporary copy of ``text`` beside ``path``; :class:`WriteFailed` (the disk
+def _temporary(path: Path, text: str | bytes, mode: int) -> str:
+    """A synced temporary copy of ``text`` (or bytes, e.g. a Word file) beside ``path``; :class:`WriteFailed` (the disk
     is full, the folder read-only…) with nothing left behind."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,8 +25,8 @@ def _temporary(path: Path, text: str, mode: int) -> str:
     except OSError as exc:
         raise WriteFailed(path, exc) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
@@ -37,8 +38,8 @@ def _temporary(path: Path, text: str, mode: int) -> str:
     return tmp
 
 
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Create or replace ``path`` with ``text`` all at once."""
+def write_atomic(path: Path, text: str | bytes, mode: int = 0o644) -> None:
+    """Create or replace ``path`` with ``text`` (or bytes) all at once."""
     tmp = _temporary(path, text, mode)
     try:
         os.replace(tmp, path)
@@ -47,6 +48,26 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
         if isinstance(exc, OSError):
             raise WriteFailed(path, exc) from None
         raise
+
+
+def write_output(path: Path, data: str | bytes) -> None:
+    """Write what a command was asked to put in ``path`` (``--out``): a regular file all
+    at once (:func:`write_atomic`); a device or a pipe (``/dev/stdout``, a FIFO) written
+    to as it is, never replaced by a file."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
+    except OSError as exc:
+        raise WriteFailed(path, exc) from None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):  # a folder: write_atomic says it cannot replace it
+        write_atomic(path, data)
+        return
+    try:
+        with path.open("wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+    except OSError as exc:
+        raise WriteFailed(path, exc) from None
 
 
 def write_new(path: Path, text: str, mode: int = 0o644) -> None:

@@ -170,6 +170,14 @@ def results_table(results: list[Any], query: str | None) -> Table | Text:
     return table
 
 
+def brief_markdown(text: str) -> Any:
+    """A brief's Markdown laid out for a terminal: headings, lists and tables drawn to
+    its width (piped, the Markdown itself is written)."""
+    from rich.markdown import Markdown
+
+    return Markdown(text, hyperlinks=True)  # a link shows its text, and opens in terminals that can
+
+
 def scores_table(scores: dict[str, Any], title: str) -> Table:
     table = Table(title=title, header_style="bold")
     table.add_column("ranking")

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from kb.core import KnowledgeBase
 from kb.publishing.state import read_state
-from kb.web import entries, fallback, review, search, service, submissions
+from kb.web import brief, entries, fallback, review, search, service, submissions
 from kb.web.deps import Replica, Services
 from kb.web.docs import OPENAPI_URL, TITLE
 from kb.web.edition import EditionWatcher, PublishedSite
@@ -28,7 +28,7 @@ from kb.web.errors import HANDLERS
 from kb.web.openapi import complete_spec
 from kb.web.security import KbApi
 
-ROUTERS = (search.router, entries.router, service.router, submissions.router, review.router)  # in the order the spec lists them
+ROUTERS = (search.router, brief.router, entries.router, service.router, submissions.router, review.router)  # in the order the spec lists them
 
 
 def create_app(kb: KnowledgeBase, site_dir: Path | None = None, *, read_only: bool = False, primary: str | None = None) -> FastAPI:

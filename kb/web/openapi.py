@@ -26,9 +26,11 @@ BODY_PREFIX = "Submitted"  # components of the body: apart from the response mod
 def complete_spec(spec: dict[str, Any], kb: KnowledgeBase, searcher: Searcher, replica: Replica | None = None) -> None:
     """Declare, from the loaded content, the values each parameter takes and the body;
     on a read-only replica, that it refuses submissions."""
-    declare_parameter(spec, "/api/search", "q", pattern=NONBLANK_TEXT)
+    for path in ("/api/search", "/api/brief"):
+        declare_parameter(spec, path, "q", pattern=NONBLANK_TEXT)
+        for name in FILTERS:
+            declare_parameter(spec, path, name, enum=sorted(searcher.manifest["vocabulary"][name]))
     for name in FILTERS:
-        declare_parameter(spec, "/api/search", name, enum=sorted(searcher.manifest["vocabulary"][name]))
         declare_parameter(spec, "/api/entries", name, enum=sorted(kb.filter_choices(name)))
     declare_parameter(spec, "/api/entries/{entry_id}", "entry_id", enum=sorted(e.id for e in kb.content.published()))
     declare_parameter(spec, "/api/entries/{entry_id}/similar", "entry_id", enum=sorted(searcher.position))

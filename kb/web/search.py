@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query
 
 from kb.search.searcher import MAX_K, MAX_QUERY_CHARS, Mode, check_query
@@ -11,18 +13,25 @@ from kb.web.text import check_text
 
 router = APIRouter(tags=["search"])
 
+# A challenge and the filters, as /api/search and /api/brief both take them.
+Challenge = Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="The challenge, in your own words.")]
+Theme = Annotated[str | None, Query(max_length=100)]
+Enabler = Annotated[str | None, Query(max_length=100)]
+Barrier = Annotated[str | None, Query(max_length=100)]
+Kind = Annotated[str | None, Query(max_length=100)]
+
 
 @router.get("/api/search", response_model=SearchResponse, responses=ERRORS)
 async def search(  # async: queries wait together for the batcher, then rank in a few ms
     kb: KnowledgeBaseDep,
     batcher: BatcherDep,
-    q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS, description="The challenge, in your own words."),
+    q: Challenge,
     k: int = Query(5, ge=1, le=MAX_K, description="How many results."),
     type: SearchType = Query("case-study", description="Entry type, or 'all'."),
-    theme: str | None = Query(None, max_length=100),
-    enabler: str | None = Query(None, max_length=100),
-    barrier: str | None = Query(None, max_length=100),
-    kind: str | None = Query(None, max_length=100),
+    theme: Theme = None,
+    enabler: Enabler = None,
+    barrier: Barrier = None,
+    kind: Kind = None,
     mode: Mode = Query("hybrid"),
 ) -> SearchResponse:
     """The entries most like the query, each with the passage that matched: the same

@@ -16,10 +16,14 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kb.brief.render_html import style_hash
 from kb.web.docs import DOCS_URL, SWAGGER_CSS, SWAGGER_ICON, SWAGGER_JS, docs_page
 
 # The API only ever answers JSON: nothing in it may load, run or be framed.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# The brief (GET /api/brief) may be an HTML page: its one <style> element, nothing else.
+BRIEF_URL = "/api/brief"
+BRIEF_POLICY = f"default-src 'none'; style-src {style_hash()}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 COMMON_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -97,6 +101,7 @@ class Policies:
     site: str
     docs: str
     api: str = API_POLICY
+    brief: str = BRIEF_POLICY
 
     @classmethod
     def for_app(cls, site_dir: Path | None) -> Policies:
@@ -105,6 +110,8 @@ class Policies:
     def for_path(self, path: str) -> str:
         if path == DOCS_URL:
             return self.docs
+        if path == BRIEF_URL:
+            return self.brief
         if path == "/api" or path.startswith("/api/"):
             return self.api
         return self.site
