@@ -166,11 +166,13 @@ def find(
         raise UnknownValue("mode", mode, list(MODES))
     kb = open_kb(content, data)
     with terminal.progress_bar("Embedding passages", transient=True) as progress:
-        results = kb.find(query, k, type, mode, progress=progress, notice=notice, theme=theme, enabler=enabler, barrier=barrier, kind=kind)
+        answer = kb.answer(query, k, type, mode, progress=progress, notice=notice, theme=theme, enabler=enabler, barrier=barrier, kind=kind)
     if as_json:
-        print_json([r.to_json() for r in results])
+        print_json({"query": query, "mode": mode} | answer.to_json())
     else:
-        out.print(terminal.results_table(results, query))
+        for line in terminal.answer_notes(answer):
+            out.print(line)
+        out.print(terminal.results_table(answer.results, query))
 
 
 @app.command()
@@ -198,27 +200,37 @@ def similar(
 def eval_(
     query_file: Path = typer.Argument(Path("tests/eval/queries.yaml"), help="YAML file of queries with graded relevance."),
     variants: bool = typer.Option(False, "--variants", help="Also score the design alternatives (RRF, one vector per entry, …)."),
+    off_topic: Path | None = typer.Option(
+        None, "--off-topic", help="Off-topic challenges to check 'no close match' on (default: off_topic.yaml beside the query file, if there)."
+    ),
     as_json: bool = JsonOpt,
     content: Path | None = ContentOpt,
     data: Path | None = DataOpt,
 ) -> None:
-    """Measure search quality: hit@1/3/5, MRR and nDCG@5 for bm25, dense and hybrid."""
+    """Measure search quality: hit@1/3/5, MRR and nDCG@5 for bm25, dense and hybrid, overall
+    and per kind of query (typo, abbreviation, long, …; untagged queries are 'plain')."""
     from dataclasses import asdict
 
     from kb.search.evaluate import EvalFileError
 
     kb = open_kb(content, data)
+    if off_topic is None and (query_file.parent / "off_topic.yaml").exists():
+        off_topic = query_file.parent / "off_topic.yaml"
     try:
         with terminal.progress_bar("Embedding passages", transient=True) as progress:
-            report = kb.evaluate(query_file, variants, progress=progress, notice=notice)
+            report = kb.evaluate(query_file, variants, progress=progress, notice=notice, off_topic_file=off_topic)
     except EvalFileError as exc:
         raise UsageProblem(str(exc)) from None
     if as_json:
-        print_json(
-            {"queries": report["queries"]} | {part: {name: asdict(s) for name, s in report[part].items()} for part in ("modes", "variants") if part in report}
-        )
+        kinds = {kind: {"queries": report["counts"][kind], "modes": {m: asdict(s) for m, s in modes.items()}} for kind, modes in report["kinds"].items()}
+        parts = {part: {name: asdict(s) for name, s in report[part].items()} for part in ("modes", "variants") if part in report}
+        honesty = {"honesty": asdict(report["honesty"])} if "honesty" in report else {}
+        print_json({"queries": report["queries"]} | parts | {"kinds": kinds} | honesty)
         return
     out.print(terminal.scores_table(report["modes"], f"Search quality on {report['queries']} queries"))
+    out.print(terminal.kinds_table(report["kinds"], report["counts"]))
+    if "honesty" in report:
+        out.print(terminal.honesty_lines(report["honesty"]))
     if "variants" in report:
         out.print(terminal.scores_table(report["variants"], "Design alternatives"))
 

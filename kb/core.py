@@ -15,7 +15,7 @@ from kb.entry_types import ENTRY_TYPES, entry_url
 from kb.errors import ContentInvalid, ContentNotFound, IndexMissing, Problem, UnknownEntry, UnknownValue
 from kb.search import index
 from kb.search.encoder import DEFAULT_MODEL
-from kb.search.explain import Result
+from kb.search.explain import Answer, Result
 from kb.search.searcher import check_query
 
 if TYPE_CHECKING:  # content and models cost ~0.2 s to import: the query path skips them
@@ -211,13 +211,29 @@ class KnowledgeBase:
         mode: str = "hybrid",
         progress: index.Progress | None = None,
         notice: Callable[[str], None] | None = None,
-        vector: Any = None,
+        vectors: Any = None,
         **filters: str | None,
     ) -> list[Result]:
-        """The entries most like ``query``; filters narrow the candidates before ranking.
+        """The entries most like ``query``: the results of :meth:`answer`."""
+        return self.answer(query, k, entry_type, mode, progress, notice, vectors, **filters).results
 
-        ``vector`` is the query's embedding when the caller computed it already (the API
-        embeds concurrent queries in batches)."""
+    def answer(
+        self,
+        query: str,
+        k: int = 5,
+        entry_type: str | None = "case-study",
+        mode: str = "hybrid",
+        progress: index.Progress | None = None,
+        notice: Callable[[str], None] | None = None,
+        vectors: Any = None,
+        **filters: str | None,
+    ) -> Answer:
+        """The entries most like ``query`` (filters narrow the candidates before ranking),
+        with the glossary's expansions, a corrected query if a word was unknown, and
+        whether anything is close.
+
+        ``vectors`` are the embeddings of :meth:`dense_texts` when the caller computed them
+        already (the API embeds concurrent queries in batches)."""
         check_query(query, k)
         check_type(entry_type)
         searcher = self.searcher(progress, notice)
@@ -225,18 +241,32 @@ class KnowledgeBase:
         for name, value in filters.items():
             if value is not None and value not in vocabulary[name]:
                 raise UnknownValue(name, value, vocabulary[name])
-        return searcher.search(query, k, entry_type, filters, mode, vector=vector)
+        return searcher.answer(query, k, entry_type, filters, mode, vectors=vectors)
+
+    def dense_texts(self, query: str) -> list[str]:
+        """What :meth:`answer` embeds for ``query``: as typed, then corrected and expanded."""
+        return self.searcher().understand(query).dense_texts
 
     def evaluate(
-        self, query_file: Path, variants: bool = False, progress: index.Progress | None = None, notice: Callable[[str], None] | None = None
+        self,
+        query_file: Path,
+        variants: bool = False,
+        progress: index.Progress | None = None,
+        notice: Callable[[str], None] | None = None,
+        off_topic_file: Path | None = None,
     ) -> dict[str, Any]:
-        """Search quality per mode (and per design alternative) on a graded query file."""
+        """Search quality per mode and kind of query (and per design alternative) on a
+        graded query file; with ``off_topic_file``, how often "no close match" is said
+        rightly (off-topic challenges) and wrongly (the graded queries)."""
         from kb.search import evaluate
         from kb.search.passages import passages
 
         searcher = self.searcher(progress, notice)
         queries = evaluate.load_queries(query_file, set(searcher.position))
-        report: dict[str, Any] = {"queries": len(queries), "modes": evaluate.evaluate(searcher, queries)}
+        scored = evaluate.evaluate(searcher, queries)
+        report: dict[str, Any] = {"queries": len(queries), "modes": scored.modes, "kinds": scored.kinds, "counts": scored.counts}
+        if off_topic_file is not None:
+            report["honesty"] = evaluate.honesty(searcher, queries, evaluate.load_off_topic(off_topic_file))
         if variants:
             texts = {e.id: f"{e.title}. " + " ".join(p.text for p in passages(e)) for e in self.content.case_studies()}
             report["variants"] = evaluate.design_variants(searcher, queries, texts)

@@ -22,6 +22,7 @@ from kb.entry_types import AIMS, entry_url
 if TYPE_CHECKING:
     from kb.content import Content
     from kb.models import CaseStudy, EntryBase
+    from kb.search.explain import Answer
 
 AIM_LABELS = {field: label for field, _, label in AIMS}
 
@@ -152,6 +153,20 @@ def highlight(text: str, words: list[str]) -> Text:
     return out
 
 
+def answer_notes(answer: Answer) -> list[Text]:
+    """What search made of the query, above the results: the glossary's expansions, a
+    corrected query, and a plain warning when nothing is close."""
+    lines = []
+    if answer.expansions:
+        lines.append(Text("; ".join(f"{e.term} → {e.expansion}" for e in answer.expansions), style="cyan"))
+    if answer.did_you_mean:
+        lines.append(Text(f"Did you mean “{answer.did_you_mean}”? Searched for that too.", style="yellow"))
+    if answer.results and answer.no_close_match:
+        nearest = ", ".join(r.title for r in answer.results[:3])
+        lines.append(Text(f"No close match: the nearest entries are {nearest}.", style="bold yellow"))
+    return lines
+
+
 def results_table(results: list[Any], query: str | None) -> Table | Text:
     if not results:
         return Text("No matching entries. Try other words, fewer filters or --type all.", style="yellow")
@@ -178,6 +193,30 @@ def scores_table(scores: dict[str, Any], title: str) -> Table:
     for name, s in scores.items():
         table.add_row(name, *(f"{v:.3f}" for v in (s.hit1, s.hit3, s.hit5, s.mrr, s.ndcg5)))
     return table
+
+
+def kinds_table(kinds: dict[str, dict[str, Any]], counts: dict[str, int]) -> Table:
+    """hit@3 and MRR per kind of query and mode: where search is weak, at a glance."""
+    table = Table(title="Per kind of query", header_style="bold")
+    table.add_column("kind")
+    table.add_column("queries", justify="right")
+    modes = list(next(iter(kinds.values()), {}))
+    for mode in modes:
+        table.add_column(f"{mode} hit@3", justify="right")
+        table.add_column(f"{mode} MRR", justify="right")
+    for kind, scores in kinds.items():
+        table.add_row(escape(kind), str(counts[kind]), *(f"{v:.3f}" for mode in modes for v in (scores[mode].hit3, scores[mode].mrr)))
+    return table
+
+
+def honesty_lines(h: Any) -> Text:
+    """How often hybrid search said "no close match", rightly and wrongly."""
+    text = Text()
+    text.append(f"No close match said for {h.off_topic_flagged} of {h.off_topic} off-topic challenges ({h.flagged_share:.0%}; target 90% or more)\n")
+    text.append(f"and wrongly for {h.answerable_flagged} of {h.answerable} answerable queries ({h.false_flag_share:.0%}; target 5% or less)")
+    for query in h.wrongly_flagged:
+        text.append(f"\n  wrongly: {query}", style="dim")
+    return text
 
 
 def tokens_table(records: list[dict[str, Any]]) -> Table | Text:

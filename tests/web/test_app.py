@@ -39,9 +39,10 @@ def test_search_returns_the_same_items_as_kb_find(api, fresh_mini) -> None:
 
     from kb.cli import app as cli
 
-    cli_items = json.loads(CliRunner().invoke(cli, ["find", "teaching nursing home staff about memory loss", "-k", "3", "--json", *paths(*fresh_mini)]).stdout)
-    assert body["results"] == cli_items
+    cli_body = json.loads(CliRunner().invoke(cli, ["find", "teaching nursing home staff about memory loss", "-k", "3", "--json", *paths(*fresh_mini)]).stdout)
+    assert body == cli_body
     assert body["results"][0]["id"] == "dementia-outreach"
+    assert body["expansions"] == [] and body["did_you_mean"] is None and body["no_close_match"] is False
 
 
 def test_search_filters_and_modes(api) -> None:

@@ -1,0 +1,254 @@
+"""Understanding a query before ranking: NHS abbreviations and synonyms expanded from the
+glossary, and words the index has never seen corrected to the closest word it knows.
+
+Both use only what the index stored at build time (``query.json`` in the version: the
+glossary's phrases and every word of the indexed text), so a query reads no YAML and
+imports no content models. Nothing here ranks: it decides what text the rankers see.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypedDict
+
+from kb.search.bm25 import stemmer
+
+# A word of a query or phrase: letters, digits, '&' (A&E) and apostrophes; hyphens and
+# slashes separate words, so "multi-disciplinary" meets "multi disciplinary".
+_WORD = re.compile(r"[\w&']+")
+_SEPARATORS = re.compile(r"[-/]")
+# Unknown words shorter than this are left alone: three-letter words have too many close
+# neighbours (and are often abbreviations the glossary does not hold) for a safe guess.
+MIN_CORRECTED = 4
+
+
+class StoredTerm(TypedDict):
+    """What the index keeps of a glossary term: enough to expand a query, no more."""
+
+    term: str
+    expansion: str | None
+    synonyms: list[str]
+
+
+class QueryData(TypedDict):
+    """``query.json`` of an index version."""
+
+    glossary: list[StoredTerm]
+    words: dict[str, int]  # every word of the indexed text (lower case) → entries holding it
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A glossary match shown with the results: "AHP → allied health professional"."""
+
+    term: str
+    expansion: str
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass
+class Understood:
+    """A query as the rankers see it."""
+
+    text: str  # as typed, whitespace collapsed
+    corrected: str | None = None  # with unknown words corrected ("did you mean"), if any were
+    expansions: list[Expansion] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)  # phrases the glossary adds for the rankers
+
+    @property
+    def searched(self) -> str:
+        """The query the rankers search for: corrected if a correction was found."""
+        return self.corrected or self.text
+
+    @property
+    def bm25_text(self) -> str:
+        return " ".join([self.searched, *self.added])
+
+    @property
+    def dense_texts(self) -> list[str]:
+        """The query, then (when it differs) its corrected and expanded form: an entry keeps
+        the better score, so an expansion can only help a passage that matches it."""
+        expanded = f"{self.searched} ({'; '.join(self.added)})" if self.added else self.searched
+        return [self.text] if expanded == self.text else [self.text, expanded]
+
+
+def words(text: str) -> list[str]:
+    """The lower-case words of ``text``, as glossary phrases and queries are matched."""
+    return _WORD.findall(_SEPARATORS.sub(" ", text.lower()))
+
+
+@functools.cache
+def _english() -> str:
+    """symspellpy's English word list (82,765 words, one "word count" a line), as one
+    string: a word found in it is real English, not a typo, even if no entry uses it.
+    Searched, not split into a set: reading it takes ~1 ms, splitting it ~60."""
+    spec = importlib.util.find_spec("symspellpy")  # finds the file without importing the package
+    if spec is None or not spec.submodule_search_locations:
+        return "\n"
+    path = Path(next(iter(spec.submodule_search_locations))) / "frequency_dictionary_en_82_765.txt"
+    return "\n" + path.read_text(encoding="utf-8")
+
+
+def is_english(word: str) -> bool:
+    return f"\n{word.lower()} " in _english()
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def _singular(word: str) -> str | None:
+    """``AHPs`` → ``ahp``, ``professionals`` → ``professional``: the one plural the
+    glossary need not list."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else None
+
+
+class Glossary:
+    """Every phrase of the glossary (term, expansion, synonyms) and the term it belongs to."""
+
+    def __init__(self, terms: list[StoredTerm]):
+        self.terms = terms
+        self.phrases: dict[tuple[str, ...], tuple[int, str]] = {}  # words → (term, its role)
+        for n, term in enumerate(terms):
+            for role, phrase in [("expansion", term["expansion"]), *(("synonym", s) for s in term["synonyms"]), ("term", term["term"])]:
+                key = tuple(words(phrase or ""))
+                if key and (role == "term" or key not in self.phrases):  # a term's own name wins
+                    self.phrases[key] = (n, role)
+        self.longest = max((len(k) for k in self.phrases), default=0)
+
+    def known_words(self) -> set[str]:
+        return {w for key in self.phrases for w in key}
+
+    def matches(self, text: str) -> list[tuple[int, str, str]]:
+        """(term, role, the phrase as typed) for each glossary phrase in ``text``, longest
+        first at each position, never overlapping."""
+        spans = list(_WORD.finditer(_SEPARATORS.sub(" ", text)))  # same length: spans fit ``text``
+        typed = [m.group() for m in spans]
+        lower = [w.lower() for w in typed]
+        found, start = [], 0
+        while start < len(lower):
+            for size in range(min(self.longest, len(lower) - start), 0, -1):
+                hit = self._lookup(lower[start : start + size], typed[start : start + size])
+                if hit is not None:
+                    found.append((*hit, text[spans[start].start() : spans[start + size - 1].end()]))
+                    start += size
+                    break
+            else:
+                start += 1
+        return found
+
+    def _lookup(self, lower: list[str], typed: list[str]) -> tuple[int, str] | None:
+        key = tuple(lower)
+        hit = self.phrases.get(key)
+        if hit is None and (last := _singular(key[-1])):
+            hit = self.phrases.get((*key[:-1], last))
+        if hit is None:
+            return None
+        # "IT", "US": an abbreviation spelled like a common word counts only in capitals.
+        if hit[1] == "term" and len(key) == 1 and key[0] in _stopwords() and not typed[0].isupper():
+            return None
+        return hit
+
+    def expand(self, text: str) -> tuple[list[Expansion], list[str]]:
+        """What to show ("AHP → allied health professional") and the phrases to add."""
+        shown: list[Expansion] = []
+        added: list[str] = []
+        present = set(words(text))
+        for n, role, typed in self.matches(text):
+            term = self.terms[n]
+            name = term["expansion"] or (term["synonyms"][0] if term["synonyms"] else None)
+            if role == "term" and name:
+                shown.append(Expansion(typed, name))
+            elif role != "term":
+                shown.append(Expansion(typed, term["term"] if not term["expansion"] or role == "expansion" else f"{term['term']} ({term['expansion']})"))
+            for phrase in [term["term"], term["expansion"], *term["synonyms"]]:
+                if phrase and not set(words(phrase)) <= present and phrase not in added:
+                    added.append(phrase)
+        return _unique(shown), added
+
+
+def _unique(items: list[Expansion]) -> list[Expansion]:
+    return list(dict.fromkeys(items))
+
+
+class Speller:
+    """Corrects a word the index does not know to the closest one it does, when close."""
+
+    def __init__(self, vocabulary: dict[str, int], stems: set[str] | Any):
+        # Only real words are candidates: no numbers, nothing shorter than a guess is made for.
+        self.frequency = {w: n for w, n in vocabulary.items() if w.isalpha() and len(w) >= MIN_CORRECTED - 1}
+        self.choices = list(self.frequency)
+        self.vocabulary = vocabulary
+        self.stems = stems  # the BM25 index's stemmed words: a known stem is a known word
+
+    def known(self, word: str) -> bool:
+        lower = word.lower()
+        singular = _singular(lower)
+        return lower in self.vocabulary or (singular is not None and singular in self.vocabulary) or stemmer().stemWord(lower) in self.stems
+
+    def correct(self, word: str) -> str | None:
+        """The closest known word to an unknown ``word``, or None if it is known, too short,
+        not a plain word, probably an abbreviation (capitals), real English that no entry
+        happens to use ("bread" is not a typo of "break"), or nothing is close enough."""
+        lower = word.lower()
+        if len(word) < MIN_CORRECTED or not word.isalpha() or word.isupper() or lower in _stopwords() or self.known(word) or is_english(lower):
+            return None
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA  # transpositions count once: "dementai"
+
+        most = 1 if len(lower) <= 5 else 2
+        close = process.extract(lower, self.choices, scorer=OSA.distance, score_cutoff=most, limit=None)
+        if not close:
+            return None
+        best = min(close, key=lambda c: (c[1], -self.frequency[c[0]], c[0]))[0]
+        return best if word.islower() else _same_case(word, best)
+
+    def correct_text(self, text: str) -> str | None:
+        """``text`` with each correctable word replaced, or None if none was."""
+        changed = False
+
+        def fix(match: re.Match[str]) -> str:
+            nonlocal changed
+            better = self.correct(match.group())
+            changed = changed or better is not None
+            return better or match.group()
+
+        corrected = re.sub(r"[^\W\d_]+", fix, text)
+        return corrected if changed else None
+
+
+def _same_case(typed: str, word: str) -> str:
+    return word.capitalize() if typed[:1].isupper() else word
+
+
+class QueryReader:
+    """Turns a query into what the rankers see, from one index version's ``query.json``."""
+
+    def __init__(self, data: QueryData, stems: set[str] | Any):
+        self.glossary = Glossary(data["glossary"])
+        self.speller = Speller(data["words"], stems)
+
+    def understand(self, text: str) -> Understood:
+        corrected = self.speller.correct_text(text)
+        expansions, added = self.glossary.expand(corrected or text)
+        return Understood(text, corrected, expansions, added)
+
+
+def query_data(glossary: list[StoredTerm], texts: list[str]) -> QueryData:
+    """What the index stores for understanding queries (called when the index is built)."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word in set(words(text)):
+            counts[word] = counts.get(word, 0) + 1
+    for word in Glossary(glossary).known_words():
+        counts.setdefault(word, 1)
+    return {"glossary": glossary, "words": counts}
