@@ -197,15 +197,14 @@ def scores_table(scores: dict[str, Any], title: str) -> Table:
 
 def kinds_table(kinds: dict[str, dict[str, Any]], counts: dict[str, int]) -> Table:
     """hit@3 and MRR per kind of query and mode: where search is weak, at a glance."""
-    table = Table(title="Per kind of query", header_style="bold")
-    table.add_column("kind")
+    table = Table(title="Per kind of query: hit@3 / MRR", header_style="bold")
+    table.add_column("kind", no_wrap=True)
     table.add_column("queries", justify="right")
     modes = list(next(iter(kinds.values()), {}))
     for mode in modes:
-        table.add_column(f"{mode} hit@3", justify="right")
-        table.add_column(f"{mode} MRR", justify="right")
+        table.add_column(mode, justify="right", no_wrap=True)
     for kind, scores in kinds.items():
-        table.add_row(escape(kind), str(counts[kind]), *(f"{v:.3f}" for mode in modes for v in (scores[mode].hit3, scores[mode].mrr)))
+        table.add_row(escape(kind), str(counts[kind]), *(f"{scores[mode].hit3:.3f} / {scores[mode].mrr:.3f}" for mode in modes))
     return table
 
 

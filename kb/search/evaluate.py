@@ -82,13 +82,14 @@ def _query_list(path: Path) -> list[Any]:
 
 
 def load_off_topic(path: Path) -> list[str]:
-    """Challenges the knowledge base holds nothing close to (``queries:``, each a
-    ``query:``): search should say "no close match" for them."""
+    """Challenges the knowledge base holds nothing close to (``queries:``, each a text or
+    a ``query:``): search should say "no close match" for them."""
     texts = []
     for n, item in enumerate(_query_list(path), 1):
-        if not isinstance(item, dict) or not isinstance(item.get("query"), str):
-            raise EvalFileError(f"{path}: query {n}: expected 'query' (text)")
-        texts.append(item["query"])
+        text = item.get("query") if isinstance(item, dict) else item
+        if not isinstance(text, str) or not text.strip():
+            raise EvalFileError(f"{path}: query {n}: expected the challenge's text")
+        texts.append(text)
     return texts
 
 
