@@ -157,6 +157,7 @@ def find(
     barrier: str | None = typer.Option(None, "--barrier", help="Only entries linked to this barrier id."),
     kind: str | None = typer.Option(None, "--kind", help="Only case studies led by this kind of organisation."),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or bm25."),
+    long: bool = typer.Option(False, "--long", help="A table with each whole passage that matched, and the fused score."),
     as_json: bool = JsonOpt,
     content: Path | None = ContentOpt,
     data: Path | None = DataOpt,
@@ -172,7 +173,7 @@ def find(
     else:
         for line in terminal.answer_notes(answer):
             out.print(line)
-        out.print(terminal.results_table(answer.results, query))
+        out.print(terminal.results_table(answer.results, query) if long else terminal.compact_results(answer.results, out.width))
 
 
 @app.command()

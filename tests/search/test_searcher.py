@@ -155,8 +155,8 @@ def test_find_json_items_have_the_promised_fields(fresh_mini) -> None:
     assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
 
 
-def test_terminal_view_shows_rank_title_score_and_why(fresh_mini) -> None:
-    result = runner.invoke(app, ["find", "care home dementia", *paths(*fresh_mini)], env={"COLUMNS": "200"})
+def test_long_terminal_view_shows_rank_title_score_and_why(fresh_mini) -> None:
+    result = runner.invoke(app, ["find", "care home dementia", "--long", *paths(*fresh_mini)], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "Dementia outreach team trains care home staff" in result.stdout
     assert "case-studies/dementia-outreach/" in result.stdout and "why it matched" in result.stdout
