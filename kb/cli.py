@@ -23,6 +23,7 @@ from rich.text import Text
 from kb import terminal
 from kb.core import KnowledgeBase, check_type, summary_json
 from kb.errors import ContentInvalid, KbError, UnknownValue
+from kb.gaps import GAPS_ENV, KEEP_DAYS
 from kb.search.searcher import MODES
 
 app = typer.Typer(help="kb: lessons on redesigning health and care teams, searchable and citable.", no_args_is_help=True, add_completion=False)
@@ -32,6 +33,7 @@ err = Console(stderr=True)
 ContentOpt = typer.Option(None, "--content", help="Content folder (default: $KB_CONTENT or ./content).")
 DataOpt = typer.Option(None, "--data", help="Data folder for the index (default: $KB_DATA or .kb/ beside content).")
 JsonOpt = typer.Option(False, "--json", help="Print JSON for programs instead of a table.")
+NoGapsOpt = typer.Option(False, "--no-gaps", help=f"Do not count searches with no close match for kb gaps (or set {GAPS_ENV}=off).")
 
 
 class UsageProblem(Exception):
@@ -158,6 +160,7 @@ def find(
     kind: str | None = typer.Option(None, "--kind", help="Only case studies led by this kind of organisation."),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or bm25."),
     long: bool = typer.Option(False, "--long", help="A table with each whole passage that matched, and the fused score."),
+    no_gaps: bool = NoGapsOpt,
     as_json: bool = JsonOpt,
     content: Path | None = ContentOpt,
     data: Path | None = DataOpt,
@@ -166,6 +169,8 @@ def find(
     if mode not in MODES:
         raise UnknownValue("mode", mode, list(MODES))
     kb = open_kb(content, data)
+    if no_gaps:
+        kb.record_gaps = False
     with terminal.progress_bar("Embedding passages", transient=True) as progress:
         answer = kb.answer(query, k, type, mode, progress=progress, notice=notice, theme=theme, enabler=enabler, barrier=barrier, kind=kind)
     if as_json:
@@ -236,6 +241,24 @@ def eval_(
         out.print(terminal.scores_table(report["variants"], "Design alternatives"))
 
 
+@app.command()
+@friendly
+def gaps(
+    limit: int = typer.Option(20, "-n", min=1, max=1000, help=f"How many to list (queries are kept {KEEP_DAYS} days)."),
+    as_json: bool = JsonOpt,
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
+) -> None:
+    """The challenges searched most often without a close answer: what to document next.
+
+    Only the query text is kept, for a set time, never who asked; KB_GAPS=off keeps nothing."""
+    found = open_kb(content, data).gaps(limit)
+    if as_json:
+        print_json([g.to_json() for g in found])
+    else:
+        out.print(terminal.gaps_table(found))
+
+
 site_app = typer.Typer(help="The learning site (mkdocs-material).", no_args_is_help=True)
 app.add_typer(site_app, name="site")
 
@@ -270,6 +293,7 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes; each loads the same read-only index."),
     read_only: bool = typer.Option(False, "--read-only", help="A replica: answer reads, refuse every write (submissions) with 405."),
     primary: str | None = typer.Option(None, "--primary", metavar="URL", help="With --read-only: the server that takes writes, named in the 405."),
+    no_gaps: bool = NoGapsOpt,
     content: Path | None = ContentOpt,
     data: Path | None = DataOpt,
 ) -> None:
@@ -282,6 +306,8 @@ def serve(
         raise typer.BadParameter("--primary names where writes go, for a --read-only server; add --read-only", param_hint="--primary")
     if primary is not None and not primary.startswith(("http://", "https://")):
         raise typer.BadParameter(f"'{primary}' is not an http:// or https:// URL", param_hint="--primary")
+    if no_gaps:
+        os.environ[GAPS_ENV] = "off"  # read by each KnowledgeBase, in this process and every worker
     kb = open_kb(content, data)
     with terminal.progress_bar("Embedding passages") as progress:
         kb.searcher(progress, notice)  # build or refresh once, before any worker starts

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kb import gaps as gap_log
 from kb.entry_types import ENTRY_TYPES, entry_url
-from kb.errors import ContentInvalid, ContentNotFound, IndexMissing, Problem, UnknownEntry, UnknownValue
+from kb.errors import ContentInvalid, ContentNotFound, IndexMissing, KbError, Problem, UnknownEntry, UnknownValue
 from kb.search import index
 from kb.search.encoder import DEFAULT_MODEL
 from kb.search.explain import Answer, Result
@@ -70,17 +71,25 @@ class KnowledgeBase:
     cold ``kb find`` does not parse every YAML file.
     """
 
-    def __init__(self, root: Path, data_dir: Path, model: str | None = None):
+    def __init__(self, root: Path, data_dir: Path, model: str | None = None, record_gaps: bool | None = None):
         self.root = root
         self.data_dir = data_dir
         self.model = model or os.environ.get("KB_MODEL") or DEFAULT_MODEL
+        # Count searches that found nothing close (kb.gaps), unless KB_GAPS=off or told not to.
+        self.record_gaps = gap_log.enabled_by_env() if record_gaps is None else record_gaps
         self._content: Content | None = None
         self._searcher: Searcher | None = None
 
     @classmethod
-    def open(cls, content_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None, model: str | None = None) -> KnowledgeBase:
+    def open(
+        cls,
+        content_dir: str | os.PathLike[str] | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        model: str | None = None,
+        record_gaps: bool | None = None,
+    ) -> KnowledgeBase:
         root = find_content_dir(content_dir)
-        return cls(root, find_data_dir(root, data_dir), model)
+        return cls(root, find_data_dir(root, data_dir), model, record_gaps)
 
     @property
     def content(self) -> Content:
@@ -241,7 +250,23 @@ class KnowledgeBase:
         for name, value in filters.items():
             if value is not None and value not in vocabulary[name]:
                 raise UnknownValue(name, value, vocabulary[name])
-        return searcher.answer(query, k, entry_type, filters, mode, vectors=vectors)
+        answer = searcher.answer(query, k, entry_type, filters, mode, vectors=vectors)
+        if answer.no_close_match and self.record_gaps:
+            self._record_gap(query, answer, notice)
+        return answer
+
+    def _record_gap(self, query: str, answer: Answer, notice: Callable[[str], None] | None) -> None:
+        """Count a search that found nothing close. Never fails a search: a damaged or
+        unwritable gaps file is left as it is, and said so where someone can see it."""
+        try:
+            gap_log.record(self.data_dir, query, max((r.relevance for r in answer.results), default=0.0))
+        except (KbError, OSError) as exc:
+            if notice:
+                notice(f"the search was not counted in kb gaps: {exc}")
+
+    def gaps(self, limit: int = 20) -> list[gap_log.Gap]:
+        """The challenges most often searched without a close answer (kept ``KEEP_DAYS`` days)."""
+        return gap_log.most_frequent(self.data_dir, limit)
 
     def dense_texts(self, query: str) -> list[str]:
         """What :meth:`answer` embeds for ``query``: as typed, then corrected and expanded."""

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kb.entry_types import AIMS, entry_url
+from kb.gaps import GAPS_ENV, KEEP_DAYS
 
 if TYPE_CHECKING:
     from kb.content import Content
@@ -289,6 +290,20 @@ def honesty_lines(h: Any) -> Text:
     for query in h.wrongly_flagged:
         text.append(f"\n  wrongly: {query}", style="dim")
     return text
+
+
+def gaps_table(gaps: list[Any]) -> Table | Text:
+    """`kb gaps`: the queries most often without a close answer."""
+    if not gaps:
+        return Text(f"No searches without a close match in the last {KEEP_DAYS} days (or counting is off: {GAPS_ENV}).", style="green")
+    table = Table(header_style="bold", title="Searched without a close match, most often first")
+    table.add_column("times", justify="right")
+    table.add_column("query")
+    table.add_column("last asked", no_wrap=True)
+    table.add_column("best relevance", justify="right")
+    for g in gaps:
+        table.add_row(str(g.count), Text(g.query), g.last_seen, f"{g.best_relevance:.2f}")
+    return table
 
 
 def tokens_table(records: list[dict[str, Any]]) -> Table | Text:

@@ -56,6 +56,9 @@ def test_search_says_how_it_read_the_query_and_whether_anything_is_close(fresh_m
     off = call(api, "/api/search", q="staff canteen opening hours", mode="bm25").json()
     assert off["no_close_match"] is True and off["did_you_mean"] is None and off["expansions"] == []
     assert all(0 <= r["relevance"] < 0.5 and r["close"] is False for r in off["results"])
+    # counted for kb gaps by its text alone (the close answer above was not)
+    assert [(g.query, g.count) for g in KnowledgeBase.open(content, data).gaps()] == [("staff canteen opening hours", 1)]
+    assert "testclient" not in (data / "gaps.json").read_text() and "127.0.0.1" not in (data / "gaps.json").read_text()
 
 
 def test_search_filters_and_modes(api) -> None:
