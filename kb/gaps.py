@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from kb import documents
 from kb.errors import KbError
 from kb.files import write_atomic
 
@@ -60,6 +59,8 @@ def _key(query: str) -> str:
 def _read(path: Path) -> dict[str, Gap]:
     """The gaps kept in ``path`` (none if it does not exist); :class:`GapsDamaged` if it is not
     what kb writes."""
+    from kb import documents  # here: it imports yaml, which a search that finds a close match never needs
+
     try:
         data = documents.parse_json(documents.read_text(path, documents.STATE_LIMITS))
     except FileNotFoundError:
