@@ -21,6 +21,8 @@ from kb.search.bm25 import stemmer
 # slashes separate words, so "multi-disciplinary" meets "multi disciplinary".
 _WORD = re.compile(r"[\w&']+")
 _SEPARATORS = re.compile(r"[-/]")
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+MIN_SENTENCE_WORDS = 4  # shorter pieces ("Thanks.", "Any ideas?") say too little alone
 # Unknown words shorter than this are left alone: three-letter words have too many close
 # neighbours (and are often abbreviations the glossary does not hold) for a safe guess.
 MIN_CORRECTED = 4
@@ -72,11 +74,22 @@ class Understood:
         return " ".join([self.searched, *self.added])
 
     @property
-    def dense_texts(self) -> list[str]:
+    def forms(self) -> list[str]:
         """The query, then (when it differs) its corrected and expanded form: an entry keeps
         the better score, so an expansion can only help a passage that matches it."""
         expanded = self.expanded or self.searched
         return [self.text] if expanded == self.text else [self.text, expanded]
+
+    @property
+    def sentences(self) -> list[str]:
+        """A long statement's sentences, each scored alone (none for a short query)."""
+        parts = [p for p in _SENTENCE_END.split(self.expanded or self.searched) if len(p.split()) >= MIN_SENTENCE_WORDS]
+        return parts if len(parts) >= 2 else []
+
+    @property
+    def dense_texts(self) -> list[str]:
+        """What the dense ranker embeds: the query's forms, then its sentences."""
+        return self.forms + self.sentences
 
 
 def words(text: str) -> list[str]:

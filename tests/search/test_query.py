@@ -64,6 +64,15 @@ def test_the_dense_ranker_sees_the_query_as_typed_and_expanded() -> None:
     assert reader.understand("teams").dense_texts == ["teams"]
 
 
+def test_a_long_statement_is_also_read_sentence_by_sentence() -> None:
+    reader = QueryReader(query_data([], ["care"]), set())
+    statement = "Our board wants options soon. We need dementia training for care home staff.\nThanks, any ideas?"
+    understood = reader.understand(statement)
+    assert understood.sentences == ["Our board wants options soon.", "We need dementia training for care home staff."]  # "Thanks, any ideas?" too short
+    assert understood.dense_texts == [statement, *understood.sentences]
+    assert reader.understand("dementia training. Care homes.").sentences == []  # short pieces: the whole query is enough
+
+
 # --- did you mean -------------------------------------------------------------------------
 
 VOCABULARY = {"frailty": 12, "dementia": 9, "workforce": 20, "navigators": 3, "break": 4, "care": 50}
@@ -135,6 +144,21 @@ def test_relevance_means_the_same_in_every_mode(fresh_mini) -> None:
     assert by_mode["hybrid"]["rural-telemedicine"] == by_mode["dense"]["rural-telemedicine"] == by_mode["bm25"]["rural-telemedicine"] > 0.5
     hybrid = kb.find("video consultations with distant specialists", k=4)
     assert hybrid[0].score > hybrid[-1].score and hybrid[-1].relevance < 0.5  # not scaled so the last is 0 or the first 1
+
+
+def test_the_sentence_naming_the_problem_is_not_drowned_by_the_rest(fresh_mini) -> None:
+    statement = (
+        "Our board has asked the programme team to look at options before the next planning round, "
+        "with partners who have different priorities and a small budget. "
+        "We want volunteers from charities helping GP patients with non-medical needs. "
+        "Any examples of where this has been done would help us make the case to the board."
+    )
+    searcher = KnowledgeBase.open(*fresh_mini).searcher()
+    understood = searcher.understand(statement)
+    whole_only = searcher.search(statement, 4, mode="dense", vectors=searcher.encoder.encode(understood.forms))
+    by_sentence = searcher.search(statement, 4, mode="dense")
+    assert by_sentence[0].id == "navigators"
+    assert by_sentence[0].score > next(r.score for r in whole_only if r.id == "navigators")
 
 
 def test_kb_find_shows_expansions_corrections_and_no_close_match(fresh_mini) -> None:
