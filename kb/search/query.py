@@ -245,12 +245,15 @@ class Speller:
     def correct_text(self, text: str) -> str | None:
         """``text`` with each correctable word replaced, or None if none was."""
         changed = False
+        seen: dict[str, str | None] = {}  # each distinct word looked up once, however often typed
 
         def fix(match: re.Match[str]) -> str:
             nonlocal changed
-            better = self.correct(match.group())
-            changed = changed or better is not None
-            return better or match.group()
+            word = match.group()
+            if word not in seen:
+                seen[word] = self.correct(word)
+            changed = changed or seen[word] is not None
+            return seen[word] or word
 
         corrected = re.sub(r"[^\W\d_]+", fix, text)
         return corrected if changed else None
