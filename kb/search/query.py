@@ -41,6 +41,7 @@ class QueryData(TypedDict):
 
     glossary: list[StoredTerm]
     words: dict[str, int]  # every word of the indexed text (lower case) → entries holding it
+    capitals_only: list[str]  # abbreviations spelled like a word ("NICE", "IT"): they count only in capitals
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,9 @@ def _singular(word: str) -> str | None:
 class Glossary:
     """Every phrase of the glossary (term, expansion, synonyms) and the term it belongs to."""
 
-    def __init__(self, terms: list[StoredTerm]):
+    def __init__(self, terms: list[StoredTerm], capitals_only: set[str] | None = None):
         self.terms = terms
+        self.capitals_only = capitals_only or set()
         self.phrases: dict[tuple[str, ...], tuple[int, str]] = {}  # words → (term, its role)
         for n, term in enumerate(terms):
             for role, phrase in [("expansion", term["expansion"]), *(("synonym", s) for s in term["synonyms"]), ("term", term["term"])]:
@@ -167,8 +169,8 @@ class Glossary:
             hit = self.phrases.get((*key[:-1], last))
         if hit is None:
             return None
-        # "IT", "US": an abbreviation spelled like a common word counts only in capitals.
-        if hit[1] == "term" and len(key) == 1 and key[0] in _stopwords() and not typed[0].isupper():
+        # "NICE", "IT": an abbreviation spelled like a word counts only in capitals.
+        if len(key) == 1 and key[0] in self.capitals_only and not typed[0].isupper():
             return None
         return hit
 
@@ -267,7 +269,7 @@ class QueryReader:
     """Turns a query into what the rankers see, from one index version's ``query.json``."""
 
     def __init__(self, data: QueryData, stems: set[str] | Any):
-        self.glossary = Glossary(data["glossary"])
+        self.glossary = Glossary(data["glossary"], set(data["capitals_only"]))
         self.speller = Speller(data["words"], stems)
 
     def understand(self, text: str) -> Understood:
@@ -277,11 +279,19 @@ class QueryReader:
 
 
 def query_data(glossary: list[StoredTerm], texts: list[str]) -> QueryData:
-    """What the index stores for understanding queries (called when the index is built)."""
+    """What the index stores for understanding queries (called when the index is built,
+    so that a query never reads the English word list just to read the glossary)."""
     counts: dict[str, int] = {}
     for text in texts:
         for word in set(words(text)):
             counts[word] = counts.get(word, 0) + 1
-    for word in Glossary(glossary).known_words():
+    known = Glossary(glossary)
+    for word in known.known_words():
         counts.setdefault(word, 1)
-    return {"glossary": glossary, "words": counts}
+    return {"glossary": glossary, "words": counts, "capitals_only": sorted(_spelled_like_words(glossary))}
+
+
+def _spelled_like_words(glossary: list[StoredTerm]) -> set[str]:
+    """One-word abbreviations (in capitals in the glossary) that are also English words."""
+    phrases = [p for t in glossary for p in (t["term"], *t["synonyms"]) if p.isupper() and len(words(p)) == 1]
+    return {p.lower() for p in phrases if p.lower() in _stopwords() or is_english(p)}
