@@ -23,6 +23,7 @@ from rich.text import Text
 from kb import terminal
 from kb.core import KnowledgeBase, check_type, summary_json
 from kb.errors import ContentInvalid, KbError, UnknownValue
+from kb.gaps import GAPS_ENV, KEEP_DAYS
 from kb.search.searcher import MODES
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ ThemeOpt = typer.Option(None, "--theme", help="Only entries with this theme id."
 EnablerOpt = typer.Option(None, "--enabler", help="Only entries linked to this enabler id.")
 BarrierOpt = typer.Option(None, "--barrier", help="Only entries linked to this barrier id.")
 KindOpt = typer.Option(None, "--kind", help="Only case studies led by this kind of organisation.")
+NoGapsOpt = typer.Option(False, "--no-gaps", help=f"Do not count searches with no close match for kb gaps (or set {GAPS_ENV}=off).")
 
 
 class UsageProblem(Exception):
@@ -165,6 +167,8 @@ def find(
     barrier: str | None = BarrierOpt,
     kind: str | None = KindOpt,
     mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or bm25."),
+    long: bool = typer.Option(False, "--long", help="A table with each whole passage that matched, and the fused score."),
+    no_gaps: bool = NoGapsOpt,
     as_json: bool = JsonOpt,
     content: Path | None = ContentOpt,
     data: Path | None = DataOpt,
@@ -173,12 +177,16 @@ def find(
     if mode not in MODES:
         raise UnknownValue("mode", mode, list(MODES))
     kb = open_kb(content, data)
+    if no_gaps:
+        kb.record_gaps = False
     with terminal.progress_bar("Embedding passages", transient=True) as progress:
-        results = kb.find(query, k, type, mode, progress=progress, notice=notice, theme=theme, enabler=enabler, barrier=barrier, kind=kind)
+        answer = kb.answer(query, k, type, mode, progress=progress, notice=notice, theme=theme, enabler=enabler, barrier=barrier, kind=kind)
     if as_json:
-        print_json([r.to_json() for r in results])
+        print_json({"query": query, "mode": mode} | answer.to_json())
     else:
-        out.print(terminal.results_table(results, query))
+        for line in terminal.answer_notes(answer):
+            out.print(line)
+        out.print(terminal.results_table(answer.results, query) if long else terminal.compact_results(answer.results, out.width))
 
 
 @app.command()
@@ -253,29 +261,57 @@ def similar(
 def eval_(
     query_file: Path = typer.Argument(Path("tests/eval/queries.yaml"), help="YAML file of queries with graded relevance."),
     variants: bool = typer.Option(False, "--variants", help="Also score the design alternatives (RRF, one vector per entry, …)."),
+    off_topic: Path | None = typer.Option(
+        None, "--off-topic", help="Off-topic challenges to check 'no close match' on (default: off_topic.yaml beside the query file, if there)."
+    ),
     as_json: bool = JsonOpt,
     content: Path | None = ContentOpt,
     data: Path | None = DataOpt,
 ) -> None:
-    """Measure search quality: hit@1/3/5, MRR and nDCG@5 for bm25, dense and hybrid."""
+    """Measure search quality: hit@1/3/5, MRR and nDCG@5 for bm25, dense and hybrid, overall
+    and per kind of query (typo, abbreviation, long, …; untagged queries are 'plain')."""
     from dataclasses import asdict
 
     from kb.search.evaluate import EvalFileError
 
     kb = open_kb(content, data)
+    if off_topic is None and (query_file.parent / "off_topic.yaml").exists():
+        off_topic = query_file.parent / "off_topic.yaml"
     try:
         with terminal.progress_bar("Embedding passages", transient=True) as progress:
-            report = kb.evaluate(query_file, variants, progress=progress, notice=notice)
+            report = kb.evaluate(query_file, variants, progress=progress, notice=notice, off_topic_file=off_topic)
     except EvalFileError as exc:
         raise UsageProblem(str(exc)) from None
     if as_json:
-        print_json(
-            {"queries": report["queries"]} | {part: {name: asdict(s) for name, s in report[part].items()} for part in ("modes", "variants") if part in report}
-        )
+        kinds = {kind: {"queries": report["counts"][kind], "modes": {m: asdict(s) for m, s in modes.items()}} for kind, modes in report["kinds"].items()}
+        parts = {part: {name: asdict(s) for name, s in report[part].items()} for part in ("modes", "variants") if part in report}
+        honesty = {"honesty": asdict(report["honesty"])} if "honesty" in report else {}
+        print_json({"queries": report["queries"]} | parts | {"kinds": kinds} | honesty)
         return
     out.print(terminal.scores_table(report["modes"], f"Search quality on {report['queries']} queries"))
+    out.print(terminal.kinds_table(report["kinds"], report["counts"]))
+    if "honesty" in report:
+        out.print(terminal.honesty_lines(report["honesty"]))
     if "variants" in report:
         out.print(terminal.scores_table(report["variants"], "Design alternatives"))
+
+
+@app.command()
+@friendly
+def gaps(
+    limit: int = typer.Option(20, "-n", min=1, max=1000, help=f"How many to list (queries are kept {KEEP_DAYS} days)."),
+    as_json: bool = JsonOpt,
+    content: Path | None = ContentOpt,
+    data: Path | None = DataOpt,
+) -> None:
+    """The challenges searched most often without a close answer: what to document next.
+
+    Only the query text is kept, for a set time, never who asked; KB_GAPS=off keeps nothing."""
+    found = open_kb(content, data).gaps(limit)
+    if as_json:
+        print_json([g.to_json() for g in found])
+    else:
+        out.print(terminal.gaps_table(found))
 
 
 site_app = typer.Typer(help="The learning site (mkdocs-material).", no_args_is_help=True)
@@ -315,6 +351,7 @@ def serve(
     sync_every: float | None = typer.Option(
         None, "--sync-every", metavar="SECONDS", min=1, help="Follow the content's git upstream: fetch and fast-forward this often."
     ),
+    no_gaps: bool = NoGapsOpt,
     content: Path | None = ContentOpt,
     data: Path | None = DataOpt,
 ) -> None:
@@ -330,6 +367,8 @@ def serve(
         raise typer.BadParameter("--primary names where writes go, for a --read-only server; add --read-only", param_hint="--primary")
     if primary is not None and not primary.startswith(("http://", "https://")):
         raise typer.BadParameter(f"'{primary}' is not an http:// or https:// URL", param_hint="--primary")
+    if no_gaps:
+        os.environ[GAPS_ENV] = "off"  # read by each KnowledgeBase, in this process and every worker
     kb = open_kb(content, data)
     # Built by a child process, so the serving processes never load torch.
     if publish_once(kb.root, kb.data_dir) != 0:

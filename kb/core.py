@@ -11,11 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kb import gaps as gap_log
 from kb.entry_types import ENTRY_TYPES, entry_url
-from kb.errors import ContentInvalid, ContentNotFound, IndexMissing, Problem, UnknownEntry, UnknownValue
+from kb.errors import ContentInvalid, ContentNotFound, IndexMissing, KbError, Problem, UnknownEntry, UnknownValue
 from kb.search import index
 from kb.search.encoder import DEFAULT_MODEL
-from kb.search.explain import Result
+from kb.search.explain import Answer, Result
 from kb.search.searcher import check_query
 
 if TYPE_CHECKING:  # content and models cost ~0.2 s to import: the query path skips them
@@ -73,18 +74,26 @@ class KnowledgeBase:
     cold ``kb find`` does not parse every YAML file.
     """
 
-    def __init__(self, root: Path, data_dir: Path, model: str | None = None, content: Content | None = None):
+    def __init__(self, root: Path, data_dir: Path, model: str | None = None, record_gaps: bool | None = None, content: Content | None = None):
         """``content``: already loaded and validated (the publisher has just checked it)."""
         self.root = root
         self.data_dir = data_dir
         self.model = model or os.environ.get("KB_MODEL") or DEFAULT_MODEL
+        # Count searches that found nothing close (kb.gaps), unless KB_GAPS=off or told not to.
+        self.record_gaps = gap_log.enabled_by_env() if record_gaps is None else record_gaps
         self._content: Content | None = content
         self._searcher: Searcher | None = None
 
     @classmethod
-    def open(cls, content_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None, model: str | None = None) -> KnowledgeBase:
+    def open(
+        cls,
+        content_dir: str | os.PathLike[str] | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        model: str | None = None,
+        record_gaps: bool | None = None,
+    ) -> KnowledgeBase:
         root = find_content_dir(content_dir)
-        return cls(root, find_data_dir(root, data_dir), model)
+        return cls(root, find_data_dir(root, data_dir), model, record_gaps)
 
     @property
     def content(self) -> Content:
@@ -223,13 +232,29 @@ class KnowledgeBase:
         mode: str = "hybrid",
         progress: index.Progress | None = None,
         notice: Callable[[str], None] | None = None,
-        vector: Any = None,
+        vectors: Any = None,
         **filters: str | None,
     ) -> list[Result]:
-        """The entries most like ``query``; filters narrow the candidates before ranking.
+        """The entries most like ``query``: the results of :meth:`answer`."""
+        return self.answer(query, k, entry_type, mode, progress, notice, vectors, **filters).results
 
-        ``vector`` is the query's embedding when the caller computed it already (the API
-        embeds concurrent queries in batches)."""
+    def answer(
+        self,
+        query: str,
+        k: int = 5,
+        entry_type: str | None = "case-study",
+        mode: str = "hybrid",
+        progress: index.Progress | None = None,
+        notice: Callable[[str], None] | None = None,
+        vectors: Any = None,
+        **filters: str | None,
+    ) -> Answer:
+        """The entries most like ``query`` (filters narrow the candidates before ranking),
+        with the glossary's expansions, a corrected query if a word was unknown, and
+        whether anything is close.
+
+        ``vectors`` are the embeddings of :meth:`dense_texts` when the caller computed them
+        already (the API embeds concurrent queries in batches)."""
         check_query(query, k)
         check_type(entry_type)
         searcher = self.searcher(progress, notice)
@@ -237,7 +262,27 @@ class KnowledgeBase:
         for name, value in filters.items():
             if value is not None and value not in vocabulary[name]:
                 raise UnknownValue(name, value, vocabulary[name])
-        return searcher.search(query, k, entry_type, filters, mode, vector=vector)
+        answer = searcher.answer(query, k, entry_type, filters, mode, vectors=vectors)
+        if answer.no_close_match and self.record_gaps:
+            self._record_gap(query, answer, notice)
+        return answer
+
+    def _record_gap(self, query: str, answer: Answer, notice: Callable[[str], None] | None) -> None:
+        """Count a search that found nothing close. Never fails a search: a damaged or
+        unwritable gaps file is left as it is, and said so where someone can see it."""
+        try:
+            gap_log.record(self.data_dir, query, max((r.relevance for r in answer.results), default=0.0))
+        except (KbError, OSError) as exc:
+            if notice:
+                notice(f"the search was not counted in kb gaps: {exc}")
+
+    def gaps(self, limit: int = 20) -> list[gap_log.Gap]:
+        """The challenges most often searched without a close answer (kept ``KEEP_DAYS`` days)."""
+        return gap_log.most_frequent(self.data_dir, limit)
+
+    def dense_texts(self, query: str) -> list[str]:
+        """What :meth:`answer` embeds for ``query``: as typed, then corrected and expanded."""
+        return self.searcher().understand(query).dense_texts
 
     def brief(
         self,
@@ -246,28 +291,38 @@ class KnowledgeBase:
         on: dt.date | None = None,
         progress: index.Progress | None = None,
         notice: Callable[[str], None] | None = None,
-        vector: Any = None,
+        vectors: Any = None,
         **filters: str | None,
     ) -> Brief:
         """The evidence brief for a planner's challenge (kb.brief.assemble): case studies,
         tips, enablers, barriers, MDT characteristics and dilemmas chosen by the index,
-        each cited. ``filters`` narrow the case studies, as for :meth:`find`; ``vector``
-        is the challenge's embedding when the caller computed it already."""
+        each cited. ``filters`` narrow the case studies, as for :meth:`find`; ``vectors``
+        are the embeddings of :meth:`dense_texts` when the caller computed them already."""
         from kb.brief.assemble import DEFAULT_BASE_URL, assemble
 
         self.searcher(progress, notice)  # built or refreshed first, saying so
-        return assemble(self, challenge, filters, base_url or DEFAULT_BASE_URL, on, vector)
+        return assemble(self, challenge, filters, base_url or DEFAULT_BASE_URL, on, vectors)
 
     def evaluate(
-        self, query_file: Path, variants: bool = False, progress: index.Progress | None = None, notice: Callable[[str], None] | None = None
+        self,
+        query_file: Path,
+        variants: bool = False,
+        progress: index.Progress | None = None,
+        notice: Callable[[str], None] | None = None,
+        off_topic_file: Path | None = None,
     ) -> dict[str, Any]:
-        """Search quality per mode (and per design alternative) on a graded query file."""
+        """Search quality per mode and kind of query (and per design alternative) on a
+        graded query file; with ``off_topic_file``, how often "no close match" is said
+        rightly (off-topic challenges) and wrongly (the graded queries)."""
         from kb.search import evaluate
         from kb.search.passages import passages
 
         searcher = self.searcher(progress, notice)
         queries = evaluate.load_queries(query_file, set(searcher.position))
-        report: dict[str, Any] = {"queries": len(queries), "modes": evaluate.evaluate(searcher, queries)}
+        scored = evaluate.evaluate(searcher, queries)
+        report: dict[str, Any] = {"queries": len(queries), "modes": scored.modes, "kinds": scored.kinds, "counts": scored.counts}
+        if off_topic_file is not None:
+            report["honesty"] = evaluate.honesty(searcher, queries, evaluate.load_off_topic(off_topic_file))
         if variants:
             texts = {e.id: f"{e.title}. " + " ".join(p.text for p in passages(e)) for e in self.content.case_studies()}
             report["variants"] = evaluate.design_variants(searcher, queries, texts)

@@ -18,10 +18,12 @@ from rich.table import Table
 from rich.text import Text
 
 from kb.entry_types import AIMS, entry_url
+from kb.gaps import GAPS_ENV, KEEP_DAYS
 
 if TYPE_CHECKING:
     from kb.content import Content
     from kb.models import CaseStudy, EntryBase
+    from kb.search.explain import Answer
 
 AIM_LABELS = {field: label for field, _, label in AIMS}
 
@@ -152,6 +154,93 @@ def highlight(text: str, words: list[str]) -> Text:
     return out
 
 
+def _shorten(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1].rsplit(" ", 1)[0] + "…"
+
+
+def answer_notes(answer: Answer) -> list[Text]:
+    """What search made of the query, above the results: the glossary's expansions, a
+    corrected query, and a plain warning when nothing is close."""
+    lines = []
+    if answer.expansions:
+        lines.append(Text("; ".join(f"{e.term} → {e.expansion}" for e in answer.expansions), style="cyan"))
+    if answer.did_you_mean:
+        lines.append(Text(f"Did you mean “{answer.did_you_mean}”? Searched for that too.", style="yellow"))
+    if answer.results and answer.no_close_match:
+        nearest = "; ".join(_shorten(r.title, 50) for r in answer.results[:3])
+        lines.append(Text(f"No close match: the nearest entries are {nearest}.", style="bold yellow"))
+    return lines
+
+
+ANSWER_WIDTH = 100  # the compact answer fits a 100-column terminal
+SNIPPET_LINES = 2
+INDENT = "   "
+
+
+def _bare(token: str) -> str:
+    return re.sub(r"^\W+|\W+$", "", token.lower())
+
+
+def snippet(text: str, words: list[str], width: int, lines: int = SNIPPET_LINES) -> list[str]:
+    """At most ``lines`` lines of at most ``width`` characters from ``text``: the stretch
+    holding most of ``words`` (the query's words found in it), cut at word boundaries and
+    marked "…" where text was left out."""
+    tokens = text.split()
+    wanted = {w.lower() for w in words}
+    hits = [i for i, token in enumerate(tokens) if _bare(token) in wanted]
+    best: tuple[int, int, list[str]] = (-1, 0, [])
+    for start in dict.fromkeys([0, *(max(0, h - 3) for h in hits)]):  # a little context before a hit
+        wrapped = _fit(tokens, start, width, lines)
+        inside = sum(start <= h < start + _count(wrapped) for h in hits)
+        if inside > best[0]:
+            best = (inside, start, wrapped)
+    return best[2]
+
+
+def _count(wrapped: list[str]) -> int:
+    return sum(len([t for t in line.split() if t != "…"]) for line in wrapped)
+
+
+def _fit(tokens: list[str], start: int, width: int, lines: int) -> list[str]:
+    """The longest run of ``tokens`` from ``start`` that wraps into ``lines`` lines."""
+    import textwrap
+
+    end = len(tokens)
+    while True:
+        shown = (["…"] if start else []) + tokens[start:end] + (["…"] if end < len(tokens) else [])
+        wrapped = textwrap.wrap(" ".join(shown), width, break_long_words=True)
+        if len(wrapped) <= lines or end <= start + 1:
+            return wrapped[:lines]
+        end -= max(1, (len(wrapped) - lines) * 4)  # drop a few words at a time, then one by one
+        end = max(end, start + 1)
+
+
+def compact_results(results: list[Any], width: int) -> Group | Text:
+    """`kb find`'s answer: per result its title, organisation and relevance on one line, then
+    one or two lines of the passage that matched around the query's words (highlighted),
+    then its page. Nothing is wider than ``width``."""
+    if not results:
+        return Text("No matching entries. Try other words, fewer filters or --type all.", style="yellow")
+    width = min(width, ANSWER_WIDTH)
+    parts: list[Any] = []
+    for rank, r in enumerate(results, 1):
+        head = Text(f"{rank}. ", style="bold") + Text(f"{r.relevance:.2f}{'' if r.close else ' not close'} ", style="green" if r.close else "yellow")
+        head += Text(r.title, style="bold")
+        if r.organisation and r.organisation not in r.title:
+            head.append(f" · {r.organisation}", style="dim")
+        parts.append(_line(head))
+        for line in snippet(r.match, r.match_terms, width - len(INDENT)):
+            parts.append(_line(Text(INDENT) + highlight(line, r.match_terms)))
+        parts.append(_line(Text(f"{INDENT}{r.url}", style="cyan")))
+    return Group(*parts)
+
+
+def _line(text: Text) -> Text:
+    text.no_wrap = True
+    text.overflow = "ellipsis"
+    return text
+
+
 def results_table(results: list[Any], query: str | None) -> Table | Text:
     if not results:
         return Text("No matching entries. Try other words, fewer filters or --type all.", style="yellow")
@@ -185,6 +274,43 @@ def scores_table(scores: dict[str, Any], title: str) -> Table:
         table.add_column(column, justify="right")
     for name, s in scores.items():
         table.add_row(name, *(f"{v:.3f}" for v in (s.hit1, s.hit3, s.hit5, s.mrr, s.ndcg5)))
+    return table
+
+
+def kinds_table(kinds: dict[str, dict[str, Any]], counts: dict[str, int]) -> Table:
+    """hit@3 and MRR per kind of query and mode: where search is weak, at a glance."""
+    table = Table(title="Per kind of query: hit@3 / MRR", header_style="bold")
+    table.add_column("kind", no_wrap=True)
+    table.add_column("queries", justify="right")
+    modes = list(next(iter(kinds.values()), {}))
+    for mode in modes:
+        table.add_column(mode, justify="right", no_wrap=True)
+    for kind, scores in kinds.items():
+        table.add_row(escape(kind), str(counts[kind]), *(f"{scores[mode].hit3:.3f} / {scores[mode].mrr:.3f}" for mode in modes))
+    return table
+
+
+def honesty_lines(h: Any) -> Text:
+    """How often hybrid search said "no close match", rightly and wrongly."""
+    text = Text()
+    text.append(f"No close match said for {h.off_topic_flagged} of {h.off_topic} off-topic challenges ({h.flagged_share:.0%}; target 90% or more)\n")
+    text.append(f"and wrongly for {h.answerable_flagged} of {h.answerable} answerable queries ({h.false_flag_share:.0%}; target 5% or less)")
+    for query in h.wrongly_flagged:
+        text.append(f"\n  wrongly: {query}", style="dim")
+    return text
+
+
+def gaps_table(gaps: list[Any]) -> Table | Text:
+    """`kb gaps`: the queries most often without a close answer."""
+    if not gaps:
+        return Text(f"No searches without a close match in the last {KEEP_DAYS} days (or counting is off: {GAPS_ENV}).", style="green")
+    table = Table(header_style="bold", title="Searched without a close match, most often first")
+    table.add_column("times", justify="right")
+    table.add_column("query")
+    table.add_column("last asked", no_wrap=True)
+    table.add_column("best relevance", justify="right")
+    for g in gaps:
+        table.add_row(str(g.count), Text(g.query), g.last_seen, f"{g.best_relevance:.2f}")
     return table
 
 

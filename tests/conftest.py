@@ -136,6 +136,22 @@ MINI_ENTRIES = {
 }
 
 
+# A glossary term no mini entry uses ("OT"), though one says "occupational therapists".
+OT = {
+    "id": "ot",
+    "term": "OT",
+    "expansion": "occupational therapist",
+    "definition": "A therapist who helps people do everyday tasks.",
+    "synonyms": ["occupational therapists"],
+    "source": "general usage",
+}
+
+
+def with_glossary(content: Path, *terms: dict) -> None:
+    """Give a content folder a glossary of ``terms``."""
+    (content / "glossary.yaml").write_text(yaml.safe_dump({"terms": list(terms)}, sort_keys=False))
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the caller's KB_* variables: each passes its paths explicitly, so a

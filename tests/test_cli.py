@@ -9,7 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from kb.cli import app
-from tests.conftest import KB, env_with
+from kb.terminal import snippet
+from tests.conftest import KB, env_with, paths
 
 runner = CliRunner()
 
@@ -118,3 +119,34 @@ def test_markup_in_user_input_is_printed_as_text(mini_content: Path) -> None:
     result = runner.invoke(app, ["show", "[/x]", "--content", str(mini_content)])
     assert result.exit_code == 2
     assert "no entry with id '[/x]'" in result.output and "Traceback" not in result.output
+
+
+# --- kb find's compact answer ------------------------------------------------------------
+
+PASSAGE = (
+    "The team began with a survey of every practice in the borough. Staff said referrals took weeks. "
+    "Mental health nurses then joined the frailty team, and physiotherapists ran falls classes in care homes, "
+    "so residents were seen sooner. The evaluation is still under way and figures are not yet published."
+)
+
+
+def test_the_snippet_is_the_stretch_with_the_query_words_in_two_lines_at_most() -> None:
+    lines = snippet(PASSAGE, ["frailty", "falls", "physiotherapists"], 60)
+    assert 1 <= len(lines) <= 2 and all(len(line) <= 60 for line in lines)
+    joined = " ".join(lines)
+    assert "frailty" in joined and "falls" in joined and joined.startswith("…") and joined.endswith("…")
+    assert snippet("Short passage.", ["nothing"], 60) == ["Short passage."]
+    assert snippet(PASSAGE, [], 60)[0].startswith("The team began")  # no query word: the start
+
+
+def test_find_answers_compactly_within_100_columns_and_long_gives_the_table(fresh_mini) -> None:
+    args = ["find", "physiotherapists teaching care home staff about dementia", *paths(*fresh_mini)]
+    short = runner.invoke(app, args, env={"COLUMNS": "140"})
+    assert short.exit_code == 0, short.output
+    lines = short.stdout.splitlines()
+    assert lines[0].startswith("1. ") and "Dementia outreach team trains care home staff" in lines[0]
+    assert "case-studies/dementia-outreach/" in short.stdout and "why it matched" not in short.stdout
+    assert max(len(line) for line in lines) <= 100  # even in a wider terminal
+    assert sum(line.startswith("   ") and "/" not in line for line in lines[:4]) <= 2  # at most two lines of passage
+    long = runner.invoke(app, [*args, "--long"], env={"COLUMNS": "140"})
+    assert "why it matched" in long.stdout

@@ -2,7 +2,7 @@
 
 Each section is a search of one entry type (``KnowledgeBase.find``), so what goes in is
 chosen by the index for this challenge, never a fixed list; an entry that is not close
-to the challenge (:func:`kb.brief.closeness.is_close`) is left out rather than padding a
+to the challenge (``Result.close``, the one rule of :mod:`kb.search.relevance`) is left out rather than padding a
 section. Everything the brief says is the content's own text, so the same content and
 challenge give the same brief.
 """
@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from kb.brief.closeness import is_close
 from kb.brief.model import (
     Brief,
     CaseStudyItem,
@@ -71,24 +70,25 @@ def assemble(
     filters: Mapping[str, str | None] | None = None,
     base_url: str = DEFAULT_BASE_URL,
     on: dt.date | None = None,
-    vector: npt.NDArray[np.float32] | None = None,
+    vectors: npt.NDArray[np.float32] | None = None,
 ) -> Brief:
     """The brief for ``challenge``. ``filters`` (theme, enabler, barrier, kind, as for
     ``kb find``) narrow the case studies; the lessons after them are chosen from every
-    entry of their type. ``on`` is the date it carries (today if not given); ``vector``
-    the challenge's embedding, if the caller has it (the API embeds in batches)."""
+    entry of their type. ``on`` is the date it carries (today if not given); ``vectors``
+    the embeddings of ``kb.dense_texts(challenge)``, if the caller has them (the API
+    embeds in batches)."""
     text = check_challenge(challenge)
     base = check_base_url(base_url)
     given = {name: value for name, value in (filters or {}).items() if value is not None}
     content = kb.content
     sources = _Sources(content.documents)
-    if vector is None:
-        vector = kb.searcher().encoder.encode([text])[0]  # once, for all six searches
-    found = _close(kb.find(text, MAX_CASE_STUDIES, "case-study", "hybrid", None, None, vector, **given), content)
+    if vectors is None:
+        vectors = kb.searcher().encoder.encode(kb.dense_texts(text))  # once, for all six searches
+    found = _close(kb.find(text, MAX_CASE_STUDIES, "case-study", "hybrid", None, None, vectors, **given), content)
     case_studies = [_case_study(entry, r, content, base, sources) for entry, r in found if isinstance(entry, CaseStudy)]
     sections = []
     for entry_type, heading, most in SECTIONS:
-        chosen = _close(kb.find(text, most, entry_type, vector=vector), content)
+        chosen = _close(kb.find(text, most, entry_type, vectors=vectors), content)
         sections.append(Section(entry_type, heading, [_item(entry, r, base, sources) for entry, r in chosen]))
     pages = [Page(c.title, c.url) for c in case_studies] + [Page(i.title, i.url) for s in sections for i in s.items]
     return Brief(
@@ -108,7 +108,7 @@ def assemble(
 def _close(results: list[Result], content: Content) -> list[tuple[EntryBase, Result]]:
     """The results close enough to cite, each with its entry (one the index still holds
     but the content no longer does is passed over, never a crash)."""
-    return [(entry, r) for r in results if is_close(r) and (entry := content.entries.get(r.id)) is not None]
+    return [(entry, r) for r in results if r.close and (entry := content.entries.get(r.id)) is not None]
 
 
 # --- checks ------------------------------------------------------------------------------

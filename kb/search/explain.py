@@ -14,6 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 from kb.search.bm25 import stemmer
+from kb.search.query import Expansion
+from kb.search.relevance import is_close, relevance
 from kb.search.version import Record, StoredPassage
 
 
@@ -33,9 +35,34 @@ class Result:
     summary: str = ""
     dense: float | None = None
     bm25: float | None = None
+    relevance: float = 0.0  # 0..1, comparable across queries and modes (kb.search.relevance)
+    close: bool = False  # relevance at or above the threshold of a close match
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class Answer:
+    """A search's results, and what it says about the query: how the glossary expanded it,
+    the corrected query ("did you mean"), and whether any result is close."""
+
+    results: list[Result]
+    expansions: list[Expansion] = field(default_factory=list)
+    did_you_mean: str | None = None
+
+    @property
+    def no_close_match(self) -> bool:
+        return not any(r.close for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields `kb find --json` and the API add beside ``query`` and ``mode``."""
+        return {
+            "results": [r.to_json() for r in self.results],
+            "expansions": [e.to_json() for e in self.expansions],
+            "did_you_mean": self.did_you_mean,
+            "no_close_match": self.no_close_match,
+        }
 
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # the token pattern bm25s uses
@@ -57,12 +84,17 @@ class Explainer:
         self.vectors = vectors
         self._word_stems: dict[int, list[tuple[str, str]]] = {}  # stemmed once per passage, on first use
 
-    def passage_for(self, entry: int, terms: list[str], vector: npt.NDArray[np.float32] | None) -> int:
+    def closeness(self, entry: int, vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Each of ``entry``'s passages' best cosine with any of the query's vectors."""
+        sims: npt.NDArray[np.float32] = (self.vectors[self.rows_of[entry]] @ vectors.T).max(axis=1)
+        return sims
+
+    def passage_for(self, entry: int, terms: list[str], vectors: npt.NDArray[np.float32] | None) -> int:
         """The passage row to show as why ``entry`` matched: the one holding most of the
         query's words, then the closest in meaning. (Every passage embeds with the entry's
         title, so by meaning alone a title match makes any passage look best.)"""
         rows = self.rows_of[entry]
-        closeness = self.vectors[rows] @ vector if vector is not None else np.zeros(len(rows))
+        closeness = self.closeness(entry, vectors) if vectors is not None else np.zeros(len(rows))
         best = max(range(len(rows)), key=lambda n: (len(self.matched_terms(rows[n], terms)), float(closeness[n]), -n))
         return rows[best]
 
@@ -75,9 +107,11 @@ class Explainer:
         wanted = set(stems)
         return [word for word, stem in self._word_stems[row] if stem in wanted]
 
-    def result(self, entry: int, score: float, row: int, terms: list[str], dense: float | None, bm25: float | None) -> Result:
-        """Entry ``entry`` as a result, showing passage ``row``; scores rounded for display."""
+    def result(self, entry: int, score: float, row: int, terms: list[str], dense: float | None, bm25: float | None, vectors: npt.NDArray[np.float32]) -> Result:
+        """Entry ``entry`` as a result, showing passage ``row``; scores rounded for display.
+        Its relevance is read from its closest passage to the query's ``vectors``."""
         record = self.records[entry]
+        near = relevance(float(self.closeness(entry, vectors).max()))
         passage = self.passages[row]
         return Result(
             id=record["id"],
@@ -92,4 +126,6 @@ class Explainer:
             summary=record["summary"],
             dense=None if dense is None else round(dense, 4),
             bm25=None if bm25 is None else round(bm25, 4),
+            relevance=round(near, 4),
+            close=is_close(near),
         )

@@ -30,6 +30,7 @@ import numpy.typing as npt
 from kb.errors import IndexMissing  # noqa: F401  (re-exported for callers)
 from kb.search.bm25 import tokenize
 from kb.search.encoder import DEFAULT_MODEL, Encoder
+from kb.search.query import StoredTerm, query_data
 from kb.search.version import IndexVersion, Manifest, publish
 from kb.search.version import current_dir as current_dir  # re-exported for callers that need only the folder
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from kb.models import EntryBase
     from kb.search.passages import Passage
 
-FORMAT = 1
+FORMAT = 3  # bump when the version's files change (3: query.json, for reading queries); vectors are kept
 PASSAGE_FORMAT = 2  # bump when kb.passages changes what the encoder sees: vectors are redone
 EMBED_BATCH = 32
 Progress = Callable[[int, int], None]  # (done, total): the CLI draws a bar from it
@@ -124,7 +125,7 @@ def build(
 def _previous_vectors(data_dir: Path, model: str) -> tuple[dict[str, str], dict[str, np.ndarray]]:
     """Hashes and vectors of the live index, if it was built with the same model."""
     version = IndexVersion.current(data_dir)
-    if version is None or version.manifest.get("model") != model or not built_like_this(version.manifest):
+    if version is None or version.manifest.get("model") != model or version.manifest.get("passage_format") != PASSAGE_FORMAT:
         return {}, {}
     vectors = version.vectors()
     by_entry: dict[str, list[int]] = {}
@@ -199,7 +200,9 @@ def _write_files(folder: Path, content: Content, entries: list[EntryBase], passa
     np.save(folder / "vectors.npy", vectors)
     _write_json(folder / "passages.json", [{"entry_id": p.entry_id, "field": p.field, "text": p.text} for p in passages])
     _write_json(folder / "records.json", [record(e, content) for e in entries])
-    _save_bm25([bm25_text(e, content) for e in entries], folder / "bm25")
+    texts = [bm25_text(e, content) for e in entries]
+    _save_bm25(texts, folder / "bm25")
+    _write_json(folder / "query.json", query_data(glossary_terms(content), texts))
 
 
 def _manifest(content: Content, data_dir: Path, model: str, hashes: dict[str, str], vectors: npt.NDArray[np.float32], started: float) -> Manifest:
@@ -219,6 +222,11 @@ def _manifest(content: Content, data_dir: Path, model: str, hashes: dict[str, st
         "vocabulary": filter_vocabulary(content),
         "onnx": str(onnx_dir(data_dir, model).relative_to(data_dir)),
     }
+
+
+def glossary_terms(content: Content) -> list[StoredTerm]:
+    """The glossary as query understanding needs it (kb.search.query)."""
+    return [{"term": t.term, "expansion": t.expansion, "synonyms": list(t.synonyms)} for t in content.glossary]
 
 
 def _write_json(path: Path, value: Any) -> None:

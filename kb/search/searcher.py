@@ -19,9 +19,10 @@ from kb.errors import QueryError
 from kb.search.bm25 import Bm25Ranker, query_tokens
 from kb.search.dense import DenseRanker
 from kb.search.encoder import Encoder
-from kb.search.explain import Explainer, Result
+from kb.search.explain import Answer, Explainer, Result
 from kb.search.filters import Selection, Selections
 from kb.search.fusion import DEFAULT, Fusion
+from kb.search.query import QueryReader, Understood
 from kb.search.version import IndexVersion, Manifest, Record
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -69,6 +70,7 @@ class Searcher:
         self.fusion = fusion
         self.dense = DenseRanker(version.dense_index(), version.passage_owner, vectors)
         self.bm25 = Bm25Ranker(version.bm25_index())
+        self.reader = QueryReader(version.query_data, self.bm25.retriever.vocab_dict)
         self.explainer = Explainer(version.records, version.passages, version.rows_of, vectors)
         self.selections = Selections(version.records, version.rows_of, self.dense.restrict)
 
@@ -94,6 +96,10 @@ class Searcher:
     def __len__(self) -> int:
         return len(self.version.records)
 
+    def understand(self, query: str) -> Understood:
+        """The query as the rankers will see it: corrected and expanded from the glossary."""
+        return self.reader.understand(check_query(query, 1))
+
     def search(
         self,
         query: str,
@@ -101,24 +107,67 @@ class Searcher:
         entry_type: str | None = "case-study",
         filters: Mapping[str, str | None] | None = None,
         mode: str = "hybrid",
-        vector: npt.NDArray[np.float32] | None = None,
+        vectors: npt.NDArray[np.float32] | None = None,
     ) -> list[Result]:
-        """Rank entries for ``query``; ``vector`` is its embedding if already computed."""
+        """The ranked results of :meth:`answer`, without what it says about the query."""
+        return self.answer(query, k, entry_type, filters, mode, vectors).results
+
+    def answer(
+        self,
+        query: str,
+        k: int = 5,
+        entry_type: str | None = "case-study",
+        filters: Mapping[str, str | None] | None = None,
+        mode: str = "hybrid",
+        vectors: npt.NDArray[np.float32] | None = None,
+    ) -> Answer:
+        """Rank entries for ``query``, and say how it was read and whether anything is close.
+
+        ``vectors`` are the embeddings of ``understand(query).dense_texts`` if the caller
+        computed them already. Every mode embeds the query: how close a result is (its
+        relevance) is read from the dense cosine, so that it means the same in every mode."""
         text = check_query(query, k)
         check_mode(mode)
+        understood = self.reader.understand(text)
         selection = self.selections.get(entry_type, filters or {})
-        terms = query_tokens(text)
+        terms = query_tokens(understood.bm25_text)
+        if vectors is None:
+            vectors = self.encoder.encode(understood.dense_texts)
         dense: dict[int, float] = {}
         bm25: dict[int, float] = {}
         if mode != "bm25":
-            if vector is None:
-                vector = self.encoder.encode([text])[0]
-            dense, _ = self.dense.scores(vector, selection, k if mode == "dense" else max(k, FUSION_CANDIDATES))
+            forms = len(understood.forms)
+            dense = self._dense(vectors[:forms], selection, k if mode == "dense" else max(k, FUSION_CANDIDATES))
+            if len(vectors) > forms:
+                dense = self._with_sentences(dense, vectors[forms:])
         if mode != "dense":
             bm25 = self.bm25.scores(terms, selection.entries)
+
         ranked = top(self._combine(mode, dense, bm25), k)
         explain = self.explainer
-        return [explain.result(i, score, explain.passage_for(i, terms, vector), terms, dense.get(i), bm25.get(i)) for i, score in ranked]
+        results = [explain.result(i, score, explain.passage_for(i, terms, vectors), terms, dense.get(i), bm25.get(i), vectors) for i, score in ranked]
+        return Answer(results, understood.expansions, understood.corrected)
+
+    def _dense(self, vectors: npt.NDArray[np.float32], selection: Selection, k: int) -> dict[int, float]:
+        """Each entry's best cosine over the query's forms (as typed; corrected and expanded)."""
+        best: dict[int, float] = {}
+        for vector in vectors:
+            scores, _ = self.dense.scores(vector, selection, k)
+            for entry, score in scores.items():
+                if score > best.get(entry, -1.0):
+                    best[entry] = score
+        return best
+
+    def _with_sentences(self, dense: dict[int, float], sentences: npt.NDArray[np.float32]) -> dict[int, float]:
+        """A long statement: each entry keeps the better of its cosine with the whole
+        statement and its best cosine with any one sentence, so the sentence that names the
+        problem is not drowned by the ones around it. (bench/long_queries.py: the mean
+        over sentences, and BM25 by sentence, did worse.)"""
+        out = {}
+        for entry, whole in dense.items():
+            per_sentence = self.explainer.vectors[self.version.rows_of[entry]] @ sentences.T
+            out[entry] = max(whole, float(per_sentence.max()))
+        return out
 
     def _combine(self, mode: str, dense: dict[int, float], bm25: dict[int, float]) -> Mapping[int, float]:
         if mode == "dense":
@@ -133,7 +182,7 @@ class Searcher:
         own = self.position[entry_id]
         centre = self.dense.centre(self.version.rows_of[own])
         dense, where = self.dense.scores(centre, self._without(self.selections.get(entry_type, {}), own), k)
-        return [self.explainer.result(i, score, where[i], [], score, None) for i, score in top(dense, k)]
+        return [self.explainer.result(i, score, where[i], [], score, None, centre.reshape(1, -1)) for i, score in top(dense, k)]
 
     def _without(self, selection: Selection, entry: int) -> Selection:
         """``selection`` less one entry and its passages."""

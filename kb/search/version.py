@@ -8,6 +8,7 @@ A version folder (``.kb/index-<stamp>/``, named by ``.kb/CURRENT``) holds::
     vectors.npy     the passages' normalised vectors
     dense.faiss     the same vectors in a faiss inner-product index
     bm25/           the bm25s index of each entry's whole text
+    query.json      the glossary's phrases and every indexed word, for understanding queries
 
 The manifest is read at once (freshness checks need nothing else); the rest is read on
 first use, so a caller pays only for the parts it needs. faiss and bm25s are imported
@@ -31,6 +32,7 @@ import numpy.typing as npt
 
 from kb.errors import WriteFailed
 from kb.files import write_atomic
+from kb.search.query import QueryData
 
 if TYPE_CHECKING:
     import faiss
@@ -123,6 +125,11 @@ class IndexVersion:
         for row, owner in enumerate(self.passage_owner.tolist()):
             rows[owner].append(row)
         return rows
+
+    @cached_property
+    def query_data(self) -> QueryData:
+        data: QueryData = json.loads((self.path / "query.json").read_text())
+        return data
 
     def vectors(self, mmap: bool = False) -> npt.NDArray[np.float32]:
         """The passages' vectors; ``mmap`` maps the file instead of reading it (a query

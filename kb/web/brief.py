@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal, get_args
 
+import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -48,9 +50,12 @@ async def brief(
     filters narrow the case studies. Links point into the learning site this server
     serves."""
     check_text("q", q)
-    vector = await batcher.embed(check_challenge(q))  # with other requests' queries, as /api/search
+    texts = kb.dense_texts(check_challenge(q))
+    vectors = np.stack(await asyncio.gather(*(batcher.embed(t) for t in texts)))  # with other requests' queries, as /api/search
     # Six searches, then a render (Word takes a tenth of a second): off the event loop.
-    made = await run_in_threadpool(lambda: kb.brief(q, base_url=str(request.base_url), vector=vector, theme=theme, enabler=enabler, barrier=barrier, kind=kind))
+    made = await run_in_threadpool(
+        lambda: kb.brief(q, base_url=str(request.base_url), vectors=vectors, theme=theme, enabler=enabler, barrier=barrier, kind=kind)
+    )
     chosen = FORMATS[format]
     body = await run_in_threadpool(chosen.render, made)
     headers = {}

@@ -16,6 +16,7 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from kb.entry_types import ENTRY_TYPES
 from kb.search.explain import Result
+from kb.search.query import Expansion
 from kb.search.similarity import SimilarEntry
 
 EntryType = Literal["case-study", "top-tip", "enabler", "barrier", "mdt-characteristic", "dilemma", "framework"]
@@ -47,6 +48,8 @@ _RESULT_FIELDS = {
     "url": "The entry's page on the learning site, relative to its root.",
     "match": "The passage that matched best: why this entry was returned.",
     "match_terms": "Words of the passage that share a stem with the query.",
+    "relevance": "How close the entry is to the query, 0 to 1, comparable across queries (not scaled per query).",
+    "close": "Whether the relevance reaches the threshold of a close match (0.5).",
 }
 
 
@@ -63,10 +66,18 @@ class SimilarEntryModel(SimilarEntry):
     pass
 
 
+@pydantic_dataclass(frozen=True)
+class ExpansionModel(Expansion):
+    pass
+
+
 class SearchResponse(BaseModel):
     query: str
     mode: str
     results: list[SearchResult]
+    expansions: list[ExpansionModel] = Field(description="Glossary terms found in the query and what they stand for, e.g. AHP → allied health professional.")
+    did_you_mean: str | None = Field(description="The query with words the index does not know corrected to the closest it does; null if none was.")
+    no_close_match: bool = Field(description="True when no result is close (every `close` false): the results are only the nearest entries.")
 
 
 class EntrySummary(BaseModel):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, Query
 
 from kb.search.searcher import MAX_K, MAX_QUERY_CHARS, Mode, check_query
@@ -34,13 +36,14 @@ async def search(  # async: queries wait together for the batcher, then rank in 
     kind: Kind = None,
     mode: Mode = Query("hybrid"),
 ) -> SearchResponse:
-    """The entries most like the query, each with the passage that matched: the same
-    items as `kb find --json`."""
+    """The entries most like the query, each with the passage that matched and how close
+    it is; the glossary's expansions of the query, a corrected query when a word is
+    unknown, and whether nothing is close: the same as `kb find --json`."""
     check_text("q", q)
     text = check_query(q, k)  # before embedding: a blank query costs nothing
-    vector = await batcher.embed(text) if mode != "bm25" else None
-    results = kb.find(text, k, type, mode, vector=vector, theme=theme, enabler=enabler, barrier=barrier, kind=kind)
-    return SearchResponse(query=q, mode=mode, results=[SearchResult(**r.to_json()) for r in results])
+    vectors = np.stack(await asyncio.gather(*(batcher.embed(t) for t in kb.dense_texts(text))))
+    answer = kb.answer(text, k, type, mode, vectors=vectors, theme=theme, enabler=enabler, barrier=barrier, kind=kind)
+    return SearchResponse(query=q, mode=mode, **answer.to_json())
 
 
 @router.get("/api/entries/{entry_id}/similar", response_model=list[SearchResult], responses=NOT_FOUND | ERRORS)

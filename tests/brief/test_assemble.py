@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from kb.brief.assemble import SECTIONS, check_base_url, check_challenge, content_version, in_brief, place, reason, sentences
-from kb.brief.closeness import CLOSE_COSINE, is_close
 from kb.brief.formats import FORMATS
 from kb.brief.model import Brief
 from kb.core import KnowledgeBase
@@ -26,11 +25,6 @@ def result(dense: float | None, match: str = "One. Two matters here. Three.", te
 
 def every_item(brief: Brief) -> list:
     return [*brief.case_studies, *(i for s in brief.sections for i in s.items)]
-
-
-def test_is_close_uses_the_measured_cosine() -> None:
-    assert is_close(result(CLOSE_COSINE)) and is_close(result(0.9))
-    assert not is_close(result(CLOSE_COSINE - 0.01)) and not is_close(result(None))
 
 
 def test_the_reason_is_the_sentence_holding_most_of_the_challenges_words() -> None:

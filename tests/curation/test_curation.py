@@ -632,7 +632,7 @@ def test_review_list_show_approve_reject(api, project, token: str, kb_cli) -> No
     assert str(entry["added"]) == str(entry["updated"]) == time.strftime("%Y-%m-%d")
     assert "ambulance-pharmacists" in [e["id"] for e in json.loads(kb_cli("list", "--json").stdout)]
     found = json.loads(kb_cli("find", "pharmacists answering paramedics' medicine questions", "--json").stdout)
-    assert found[0]["id"] == "ambulance-pharmacists"
+    assert found["results"][0]["id"] == "ambulance-pharmacists"
     assert KnowledgeBase.open(content, data).index_status() == "fresh"
     assert not (pending_dir(content) / "ambulance-pharmacists.yaml").exists()
     assert len(list((content.parent / "submissions" / "approved").glob("ambulance-pharmacists.*.yaml"))) == 1

@@ -120,14 +120,14 @@ def test_stale_index_is_refreshed_and_says_so(fresh_mini) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "content changed since the index was built: refreshing it" in proc.stderr
-    assert json.loads(proc.stdout)[0]["id"] == "rural-telemedicine"
+    assert json.loads(proc.stdout)["results"][0]["id"] == "rural-telemedicine"
 
 
 def test_missing_index_is_built_on_first_use(mini_content: Path) -> None:
     proc = subprocess.run([KB, "find", "care navigators", "--json", *paths(mini_content)], env=env_with(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "no index yet: building it" in proc.stderr
-    assert json.loads(proc.stdout)[0]["id"] == "navigators"
+    assert json.loads(proc.stdout)["results"][0]["id"] == "navigators"
 
 
 def test_an_index_version_reads_its_files_on_first_use(built_mini, tmp_path: Path) -> None:
@@ -146,7 +146,7 @@ def test_an_index_version_reads_its_files_on_first_use(built_mini, tmp_path: Pat
 def test_find_json_items_have_the_promised_fields(fresh_mini) -> None:
     result = runner.invoke(app, ["find", "teaching nursing home staff about memory loss", "--json", *paths(*fresh_mini)])
     assert result.exit_code == 0, result.output
-    items = json.loads(result.stdout)
+    items = json.loads(result.stdout)["results"]
     assert len(items) == 4  # four case studies exist; default type is case-study
     first = items[0]
     assert first["id"] == "dementia-outreach" and first["type"] == "case-study"
@@ -155,8 +155,8 @@ def test_find_json_items_have_the_promised_fields(fresh_mini) -> None:
     assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
 
 
-def test_terminal_view_shows_rank_title_score_and_why(fresh_mini) -> None:
-    result = runner.invoke(app, ["find", "care home dementia", *paths(*fresh_mini)], env={"COLUMNS": "200"})
+def test_long_terminal_view_shows_rank_title_score_and_why(fresh_mini) -> None:
+    result = runner.invoke(app, ["find", "care home dementia", "--long", *paths(*fresh_mini)], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "Dementia outreach team trains care home staff" in result.stdout
     assert "case-studies/dementia-outreach/" in result.stdout and "why it matched" in result.stdout

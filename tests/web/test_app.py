@@ -13,7 +13,7 @@ import pytest
 
 from kb.core import KnowledgeBase
 from kb.web.app import create_app
-from tests.conftest import KB, env_with, paths
+from tests.conftest import KB, OT, env_with, paths, with_glossary
 from tests.helpers import kb_serve
 
 
@@ -39,9 +39,26 @@ def test_search_returns_the_same_items_as_kb_find(api, fresh_mini) -> None:
 
     from kb.cli import app as cli
 
-    cli_items = json.loads(CliRunner().invoke(cli, ["find", "teaching nursing home staff about memory loss", "-k", "3", "--json", *paths(*fresh_mini)]).stdout)
-    assert body["results"] == cli_items
+    cli_body = json.loads(CliRunner().invoke(cli, ["find", "teaching nursing home staff about memory loss", "-k", "3", "--json", *paths(*fresh_mini)]).stdout)
+    assert body == cli_body
     assert body["results"][0]["id"] == "dementia-outreach"
+    assert body["expansions"] == [] and body["did_you_mean"] is None and body["no_close_match"] is False
+
+
+def test_search_says_how_it_read_the_query_and_whether_anything_is_close(fresh_mini) -> None:
+    content, data = fresh_mini
+    with_glossary(content, OT)
+    api = create_app(KnowledgeBase.open(content, data))
+    body = call(api, "/api/search", q="OTs and dementai").json()
+    assert body["expansions"] == [{"term": "OTs", "expansion": "occupational therapist"}]
+    assert body["did_you_mean"] == "OTs and dementia" and body["no_close_match"] is False
+    assert body["results"][0]["id"] == "dementia-outreach" and body["results"][0]["close"] is True
+    off = call(api, "/api/search", q="staff canteen opening hours", mode="bm25").json()
+    assert off["no_close_match"] is True and off["did_you_mean"] is None and off["expansions"] == []
+    assert all(0 <= r["relevance"] < 0.5 and r["close"] is False for r in off["results"])
+    # counted for kb gaps by its text alone (the close answer above was not)
+    assert [(g.query, g.count) for g in KnowledgeBase.open(content, data).gaps()] == [("staff canteen opening hours", 1)]
+    assert "testclient" not in (data / "gaps.json").read_text() and "127.0.0.1" not in (data / "gaps.json").read_text()
 
 
 def test_search_filters_and_modes(api) -> None:

@@ -490,7 +490,7 @@ def test_a_500_carries_the_headers_too(fresh_mini: tuple[Path, Path]) -> None:
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    kb.find = broken  # type: ignore[method-assign]
+    kb.answer = broken  # type: ignore[method-assign]
     response = call(app, "GET", "/api/search", params={"q": "care", "mode": "bm25"})
     assert response.status_code == 500 and response.json() == {"detail": "internal error"}
     assert_common_headers(response)
