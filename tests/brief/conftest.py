@@ -27,7 +27,7 @@ from kb.core import KnowledgeBase
 
 DAY = dt.date(2026, 1, 5)
 # Close to a case study, the enabler and the barrier of the mini content (measured).
-MINI_CHALLENGE = "dementia training in care homes, shared learning and money flows between organisations"
+MINI_CHALLENGE = "dementia training in care homes and frailty workforce planning; shared learning; money flows between organisations"
 OFF_TOPIC = "how to bake sourdough bread"
 
 
