@@ -33,6 +33,7 @@ class Result:
     summary: str = ""
     dense: float | None = None
     bm25: float | None = None
+    evidence: str | None = None  # a case study's evidence level (kb.evidence.LEVELS), else None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,4 +93,5 @@ class Explainer:
             summary=record["summary"],
             dense=None if dense is None else round(dense, 4),
             bm25=None if bm25 is None else round(bm25, 4),
+            evidence=record.get("evidence"),
         )

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from kb.models import EntryBase
     from kb.search.passages import Passage
 
-FORMAT = 1
+FORMAT = 2  # bump when records.json or the manifest change shape (2: records carry `evidence`)
 PASSAGE_FORMAT = 2  # bump when kb.passages changes what the encoder sees: vectors are redone
 EMBED_BATCH = 32
 Progress = Callable[[int, int], None]  # (done, total): the CLI draws a bar from it

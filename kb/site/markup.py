@@ -51,7 +51,8 @@ def link(from_page: str, to_page: str, label: str) -> str:
 def front_matter(title: str, tags: Iterable[str] = (), description: str | None = None) -> str:
     meta: dict[str, object] = {"title": h(title)}
     if tags:
-        meta["tags"] = sorted({h(t) for t in tags})
+        meta["tags"] = sorted({h(t) for t in tags})  # for the Tags page
+        meta["hide"] = ["tags"]  # not as chips above the title: pages list them after the summary
     if description:
         meta["description"] = h(" ".join(description.split())[:300])
     return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n\n"
