@@ -393,13 +393,13 @@ class SiteBuilder:
 
     def outcomes_page(self) -> None:
         page = "outcomes.md"
-        out = [front_matter("Outcomes compared"), "# Outcomes compared\n\n"]
+        out = [front_matter("Outcomes compared", hide=["navigation"]), "# Outcomes compared\n\n"]  # the panels want the width
         out.append(
-            "Which approaches report which effects, by the four aims of the Quadruple Aim. Each panel lists the measured results for one aim, "
+            "Which approaches report which effects, by the four aims of the Quadruple Aim. Each panel lists the figures reported for one aim, "
             "with the case study and the figure as its source gives it (↑ up, ↓ down, → no change, • a level, not a change; the bar shows a percentage), "
             "then the case studies that report that aim in words only. The table below lists every measured result; select a column heading to sort it.\n\n"
         )
-        out.append(outcomes_chart(self.case_studies, page))
+        out.append("## By aim\n\n" + outcomes_chart(self.case_studies, page))
         out.append(self.report_caveats())
         out.append(
             "## Every measured result\n\n| Case study | What was measured | Figure | Result as reported | Change | Aim | Period | Caveats |\n|---|---|---|---|---|---|---|---|\n"

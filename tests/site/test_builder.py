@@ -86,14 +86,18 @@ def test_outcomes_page_has_a_panel_per_aim_with_a_text_alternative_and_a_sortabl
     _, out = mini_site
     page = article((out / "outcomes/index.html").read_text())
     panels = re.findall(r'<section class="kb-panel">(.*?)</section>', page, re.S)
-    assert [re.search(r"<h3[^>]*>(.*?)<", p).group(1) for p in panels] == ["Population health", "Individual experience", "Cost", "Staff experience"]
+    assert [re.search(r"<h3[^>]*>(.*?)<", p).group(1) for p in panels] == [
+        "Population health",
+        "Individual experience",
+        "Cost",
+        "Staff experience",
+        "Results the source ties to no one aim",
+    ]
     health = panels[0]
-    assert "1 measured result from 1 case study." in health and "12 homes — Homes trained" in health
+    assert "1 figure from 1 case study." in health and "12 homes — Homes trained" in health
     assert 'href="../case-studies/dementia-outreach/"' in health  # the case study, full name, linked
     assert "Dementia outreach team trains care home staff" in health
-    assert (
-        "Outcomes by aim of the Quadruple Aim. Population health: 1 case study, 1 measured result; Individual experience: 0 case studies" in page
-    )  # text alternative
+    assert "Outcomes by aim of the Quadruple Aim. Population health: 1 case study, 1 figure; Individual experience: 0 case studies" in page  # text alternative
     assert "<table>" in page and "tablesort" in (out / "outcomes/index.html").read_text()
 
 

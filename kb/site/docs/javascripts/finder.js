@@ -29,16 +29,18 @@ document$.subscribe(function () {
     return node;
   }
 
-  // --- the address: q, and each facet's chosen values (repeated parameters) -------------
+  // --- the address: the query, and each facet's chosen values (repeated parameters). ------
+  // Not "q": Material's site search opens itself on any page whose address has a "q".
+  var QUERY = "query";
   function readState() {
     var params = new URLSearchParams(location.search);
     var chosen = {};
     data.facets.forEach(function (f) { chosen[f.name] = params.getAll(f.name); });
-    return { q: (params.get("q") || "").trim(), chosen: chosen };
+    return { q: (params.get(QUERY) || "").trim(), chosen: chosen };
   }
-  function query(state, extra) {
+  function query(state, extra, name) {
     var params = new URLSearchParams();
-    params.set("q", state.q);
+    params.set(name || QUERY, state.q);
     Object.keys(extra || {}).forEach(function (k) { params.set(k, extra[k]); });
     Object.keys(state.chosen).forEach(function (name) {
       state.chosen[name].forEach(function (value) { params.append(name, value); });
@@ -169,7 +171,7 @@ document$.subscribe(function () {
     if (!results.length) status.textContent = "Nothing found for “" + state.q + "”. Try other words.";
     else if (!chosen.length) status.textContent = "No results for “" + state.q + "” with these filters. Clear a filter to see more.";
     else status.textContent = chosen.length + (chosen.length === 1 ? " result" : " results") + " for “" + state.q + "”" + (filtered ? ", filtered" : "") + (shown.length < chosen.length ? "; showing the first " + shown.length : "") + ".";
-    brief.href = "/api/brief?" + query(state, { format: "docx" });
+    brief.href = "/api/brief?" + query(state, { format: "docx" }, "q");
     brief.hidden = !results.length;
   }
 
