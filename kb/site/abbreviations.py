@@ -15,7 +15,6 @@ from collections.abc import Iterable
 
 from kb.models import GlossaryTerm
 
-_TAG = re.compile(r"(<!--.*?-->|<[^>]*>)", re.S)
 _TAG_NAME = re.compile(r"</?\s*([a-zA-Z][a-zA-Z0-9-]*)")
 # Text inside these is code, machine-read or already explained: left alone.
 SKIP = {"abbr", "code", "pre", "script", "style", "kbd", "samp", "textarea", "title", "svg", "option"}
@@ -28,27 +27,26 @@ class Abbreviations:
         # Keyed as the term appears in HTML text ("A&amp;E"), since that is what is searched.
         self.expansions = {html.escape(t.term, quote=False): t.expansion for t in terms if t.expansion}
         longest_first = sorted(self.expansions, key=len, reverse=True)
-        # A plural "s" still names the term (AHPs); word edges keep "MDTs" but not "AMDT".
-        self.pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, longest_first)) + r")(s?)(?![\w-])") if longest_first else None
+        # One pass over the page: each match is a tag (tracked, kept) or a term. A plural "s"
+        # still names the term (AHPs); word edges keep "MDTs" but not "AMDT" or "AHP-led".
+        terms = "|".join(map(re.escape, longest_first))
+        self.pattern = re.compile(rf"(?P<tag><!--.*?-->|<[^>]*>)|(?<![\w-])(?P<term>{terms})(?P<plural>s?)(?![\w-])", re.S) if longest_first else None
 
     def apply(self, page_html: str) -> str:
         if self.pattern is None:
             return page_html
-        out: list[str] = []
         skipping: list[str] = []
-        for part in _TAG.split(page_html):
-            if part.startswith("<"):
-                self._track(part, skipping)
-                out.append(part)
-            elif part and not skipping:
-                out.append(self.pattern.sub(self._abbr, part))
-            else:
-                out.append(part)
-        return "".join(out)
 
-    def _abbr(self, found: re.Match[str]) -> str:
-        term, plural = found.group(1), found.group(2)
-        return f'<abbr title="{html.escape(self.expansions[term], quote=True)}">{term}{plural}</abbr>'
+        def replace(found: re.Match[str]) -> str:
+            if found.group("tag"):
+                self._track(found.group("tag"), skipping)
+                return found.group(0)
+            if skipping:
+                return found.group(0)
+            term = found.group("term")
+            return f'<abbr title="{html.escape(self.expansions[term], quote=True)}">{term}{found.group("plural")}</abbr>'
+
+        return self.pattern.sub(replace, page_html)
 
     @staticmethod
     def _track(tag: str, skipping: list[str]) -> None:

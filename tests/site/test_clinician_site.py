@@ -272,7 +272,7 @@ def test_finder_facets_highlights_and_an_address_to_share(site_server, context_a
     case_box.check()
     page.wait_for_url("**type=case-study**")
     assert page.locator("#kb-finder-results li").count() == min(count, 10)
-    assert all(text.startswith("— Case study") for text in page.locator("#kb-finder-results .kb-finder-org").all_inner_texts())
+    assert all(text.strip().startswith("— Case study") for text in page.locator("#kb-finder-results .kb-finder-org").all_inner_texts())
     evidence_box = page.locator("#kb-finder-facets input[name=evidence][value=measured]")
     evidence_box.check()
     page.wait_for_url("**evidence=measured**")
@@ -290,7 +290,11 @@ def test_finder_facets_highlights_and_an_address_to_share(site_server, context_a
     other.locator("#kb-finder-results li").first.wait_for(timeout=20_000)
     assert other.locator("#kb-finder-query").input_value() == "frail older people kept out of hospital"
     assert other.locator("#kb-finder-facets input[name=evidence][value=measured]").is_checked()
+    fold = other.locator(".kb-facets-fold")
+    assert fold.evaluate("d => d.open") is False and fold.locator("summary").inner_text() == "Filter the results (2 chosen)"  # results first on a phone
     other.screenshot(path=str(ARTIFACTS / "finder-facets-390.png"), full_page=True)
+    fold.locator("summary").click()
+    assert other.locator("#kb-finder-facets legend").first.is_visible()
 
 
 def test_finder_shows_expansions_did_you_mean_and_no_close_match(site_server, context_at) -> None:

@@ -68,8 +68,16 @@ document$.subscribe(function () {
       return wanted.some(function (v) { return has.indexOf(v) >= 0; });
     });
   }
+  // On a phone the filters fold away under one line, so the results come first into view.
+  var narrow = window.matchMedia("(max-width: 44.9375em)");
+  var folded = null; // the reader's own choice, once they open or close the filters
   function drawFacets(pool, state) {
     facetBox.replaceChildren();
+    var details = el("details", "kb-facets-fold");
+    var chosenCount = Object.keys(state.chosen).reduce(function (n, k) { return n + state.chosen[k].length; }, 0);
+    details.append(el("summary", "", "Filter the results" + (chosenCount ? " (" + chosenCount + " chosen)" : "")));
+    details.open = folded === null ? !narrow.matches : !folded;
+    details.addEventListener("toggle", function () { folded = !details.open; });
     data.facets.forEach(function (f) {
       var counts = {};
       pool.forEach(function (r) {
@@ -100,8 +108,9 @@ document$.subscribe(function () {
         label.append(box, el("span", "", f.values[v]), el("span", "kb-facet-count", "(" + (counts[v] || 0) + ")"));
         set.append(label);
       });
-      facetBox.append(set);
+      details.append(set);
     });
+    if (details.children.length > 1) facetBox.append(details);
     facetBox.hidden = !facetBox.children.length;
   }
 
