@@ -25,12 +25,12 @@ class Abbreviations:
 
     def __init__(self, terms: Iterable[GlossaryTerm]):
         # Keyed as the term appears in HTML text ("A&amp;E"), since that is what is searched.
-        self.expansions = {html.escape(t.term, quote=False): t.expansion for t in terms if t.expansion}
+        self.expansions: dict[str, str] = {html.escape(t.term, quote=False): t.expansion for t in terms if t.expansion}
         longest_first = sorted(self.expansions, key=len, reverse=True)
         # One pass over the page: each match is a tag (tracked, kept) or a term. A plural "s"
         # still names the term (AHPs); word edges keep "MDTs" but not "AMDT" or "AHP-led".
-        terms = "|".join(map(re.escape, longest_first))
-        self.pattern = re.compile(rf"(?P<tag><!--.*?-->|<[^>]*>)|(?<![\w-])(?P<term>{terms})(?P<plural>s?)(?![\w-])", re.S) if longest_first else None
+        alternatives = "|".join(map(re.escape, longest_first))
+        self.pattern = re.compile(rf"(?P<tag><!--.*?-->|<[^>]*>)|(?<![\w-])(?P<term>{alternatives})(?P<plural>s?)(?![\w-])", re.S) if longest_first else None
 
     def apply(self, page_html: str) -> str:
         if self.pattern is None:
