@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from kb.entry_types import AIMS, ENTRY_TYPES, LABELS, URL_SEGMENTS
 from kb.errors import SiteBuildFailed
 from kb.evidence import LEVELS, Evidence, evidence_of
-from kb.models import Barrier, CaseStudy, Caveat, EntryBase, Framework, Metric
+from kb.models import Barrier, CaseStudy, Caveat, EntryBase, Framework, Metric, SourceRef
 from kb.site.chart import outcomes_chart
 from kb.site.cite import citation, source_citation
 from kb.site.feed import FEED_PATH, atom_feed
@@ -192,9 +192,14 @@ class SiteBuilder:
         """A formatted citation of the entry, and of each source page it draws on."""
         url = self.site_url.rstrip("/") + "/" + entry_page(entry.type, entry.id).removesuffix(".md") + "/" if self.site_url else None
         out = ["## Cite this\n\n", f'<p class="kb-cite" data-kb-path="{h(page.removesuffix(".md"))}/">{citation(entry, url)}</p>\n\n']
-        refs = [(self.content.documents.get(s.document), s) for s in entry.sources]
-        if refs:
-            out.append("Its sources:\n\n" + "".join(f'<p class="kb-cite-source">{source_citation(doc, ref)}</p>\n' for doc, ref in refs) + "\n")
+        by_document: dict[str, list[SourceRef]] = defaultdict(list)  # one citation per report, with every page used
+        for ref in entry.sources:
+            by_document[ref.document].append(ref)
+        out.append(
+            "Its sources:\n\n"
+            + "".join(f'<p class="kb-cite-source">{source_citation(self.content.documents.get(d), refs)}</p>\n' for d, refs in by_document.items())
+            + "\n"
+        )
         return "".join(out)
 
     def case_study_body(self, case: CaseStudy, page: str) -> str:

@@ -26,11 +26,13 @@ def citation(entry: EntryBase, url: str | None) -> str:
     )
 
 
-def source_citation(document: SourceDocument | None, ref: SourceRef) -> str:
-    """One source page or section as HTML text, e.g. 'NHS England (2017). <cite>…</cite>. p11.'"""
+def source_citation(document: SourceDocument | None, refs: list[SourceRef]) -> str:
+    """A source report with the pages or sections the entry draws on, as HTML text, e.g.
+    'NHS England (2017). <cite>…</cite>. Version 1.0. p11; p14.'"""
+    where = "; ".join(ref.label() for ref in refs)
     if document is None:
-        return h(f"{ref.document}, {ref.label()}.")
+        return h(f"{refs[0].document}, {where}.")
     year = document.date[:4]
     version = f" Version {document.version}." if document.version else ""
     url = f" Available at: {h(document.url)}" if document.url else ""
-    return f"{h(document.publisher)} ({year}). <cite>{h(document.title)}</cite>.{h(version)} {h(ref.label())}.{url}"
+    return f"{h(document.publisher)} ({year}). <cite>{h(document.title)}</cite>.{h(version)} {h(where)}.{url}"

@@ -237,7 +237,10 @@ def test_a_case_study_prints_cleanly_and_can_be_cited(site_server, context_at) -
     cite = page.locator(".kb-cite").inner_text()
     assert cite.startswith("Fylde Coast Local Health Economy (2026). Extensive care service for people aged 60")
     assert cite.endswith("Available at: " + url)
-    assert page.locator(".kb-cite-source").count() >= 2 and "(2017)" in page.locator(".kb-cite-source").first.inner_text()
+    sources = page.locator(".kb-cite-source").all_inner_texts()
+    assert (
+        len(sources) == 2 and "(2017)" in sources[0] and "p14, (Appendix 5, p47); p19, (Appendix 5, p47)." in sources[0]
+    )  # one per report, its pages together
     page.emulate_media(media="print")
     for hidden in (".md-header", ".md-tabs", ".md-sidebar--primary", ".md-footer"):
         assert not page.locator(hidden).first.is_visible(), hidden
