@@ -563,7 +563,7 @@ def needs_build(kb: KnowledgeBase, out: Path | None = None) -> bool:
         return True
     built = marker.stat().st_mtime
     config = config_file(kb)
-    inputs = list(kb.root.rglob("*.yaml")) + [config] + list((config.parent / "docs").rglob("*"))
+    inputs = list(kb.root.rglob("*.yaml")) + [config] + list((config.parent / "docs").rglob("*")) + list((config.parent / "overrides").rglob("*"))
     manifest = kb.data_dir / "CURRENT"
     if manifest.exists():
         inputs.append(manifest)
