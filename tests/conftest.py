@@ -274,7 +274,7 @@ def site_server(real_index: Path, tmp_path_factory: pytest.TempPathFactory):
         yield base, project
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an event loop running, which later asyncio.run() calls refuse
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian chromium is not installed: run `make browser` (make test does)")

@@ -25,7 +25,8 @@ def outcomes_chart(cases: list[CaseStudy], page: str) -> str:
     """Markdown (inside ``md_in_html`` blocks, so links are checked and rewritten)."""
     summary = chart_summary(cases)
     panels = [panel(cases, page, field, key, label) for field, key, label in AIMS]
-    panels.append(panel(cases, page, None, None, "Results the source ties to no one aim"))
+    if any(m.aim is None for c in cases for m in c.metrics):
+        panels.append(panel(cases, page, None, None, "Results the source ties to no one aim"))
     return f'<div class="kb-panels" role="group" aria-label="{h(summary)}" markdown="block">\n\n' + "\n".join(panels) + "\n</div>\n\n" + f"{md(summary)}\n\n"
 
 
