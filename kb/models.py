@@ -182,6 +182,12 @@ class EntryBase(Strict):
     sources: list[SourceRef] = Field(min_length=1, description="Where the facts come from.")
     caveats: list[Caveat] = Field(default_factory=list, description="Limits the source puts on this entry's evidence.")
     contributor: Text = Field(description="Who wrote the entry (person or organisation).")
+    contact: str | None = Field(
+        None,
+        max_length=200,
+        description="Who to ask about it, as the source or contributor publishes it: a role, a team or a public address "
+        "(e.g. 'Workforce lead, Dudley MCP' or a team's mailbox); never a private person's details without their consent.",
+    )
     status: Status = Field("published", description="Curation status.")
     reviewed_by: str | None = Field(None, description="Curator who approved the entry.")
     added: dt.date = Field(description="Date first added (YYYY-MM-DD).")

@@ -261,3 +261,51 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("real") / ".kb"
     KnowledgeBase.open(REAL_CONTENT, data).build_index()
     return data
+
+
+# --- the learning site in a real browser (tests/site) ---------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots (git-ignored)
+
+
+@pytest.fixture(scope="session")
+def site_server(real_index: Path, tmp_path_factory: pytest.TempPathFactory):
+    """`kb serve` over a copy of the real content (mtimes kept, so the index stays fresh):
+    (base URL, project folder)."""
+    from tests.helpers import kb_serve
+
+    project = tmp_path_factory.mktemp("served")
+    shutil.copytree(REAL_CONTENT, project / "content")
+    with kb_serve(KB, project / "content", real_index, env=env_with()) as (base, _proc):
+        yield base, project
+
+
+@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an event loop running, which later asyncio.run() calls refuse
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is not installed: run `make browser` (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page 1280 px wide (a desktop); screenshots go to ARTIFACTS."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()

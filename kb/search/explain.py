@@ -37,6 +37,7 @@ class Result:
     bm25: float | None = None
     relevance: float = 0.0  # 0..1, comparable across queries and modes (kb.search.relevance)
     close: bool = False  # relevance at or above the threshold of a close match
+    evidence: str | None = None  # a case study's evidence level (kb.evidence.LEVELS), else None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,4 +129,5 @@ class Explainer:
             bm25=None if bm25 is None else round(bm25, 4),
             relevance=round(near, 4),
             close=is_close(near),
+            evidence=record.get("evidence"),
         )

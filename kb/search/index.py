@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from kb.models import EntryBase
     from kb.search.passages import Passage
 
-FORMAT = 3  # bump when the version's files change (3: query.json, for reading queries); vectors are kept
+FORMAT = 4  # bump when the version's files change (3: query.json, for reading queries; 4: records carry `evidence`); vectors are kept
 PASSAGE_FORMAT = 2  # bump when kb.passages changes what the encoder sees: vectors are redone
 EMBED_BATCH = 32
 Progress = Callable[[int, int], None]  # (done, total): the CLI draws a bar from it

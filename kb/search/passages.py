@@ -15,6 +15,7 @@ from typing import get_args
 
 from kb.content import Content
 from kb.entry_types import entry_url
+from kb.evidence import evidence_of
 from kb.models import CaseStudy, Dilemma, EntryBase, Framework, OrganisationKind
 from kb.search.version import Record
 
@@ -116,6 +117,7 @@ def record(entry: EntryBase, content: Content) -> Record:
         "summary": entry.summary,
         "url": entry_url(entry.type, entry.id),
         "facets": facets(entry, content),
+        "evidence": evidence_of(entry).level if isinstance(entry, CaseStudy) else None,
     }
 
 

@@ -63,6 +63,7 @@ class Record(TypedDict):
     summary: str
     url: str
     facets: dict[str, list[str]]  # filter name → the values this entry carries
+    evidence: str | None  # a case study's evidence level (kb.evidence), else None
 
 
 class StoredPassage(TypedDict):

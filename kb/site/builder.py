@@ -11,6 +11,7 @@ or :func:`h` (for HTML blocks), so ``<script>`` or Markdown tricks render as tex
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections import defaultdict
@@ -20,8 +21,12 @@ from typing import TYPE_CHECKING
 
 from kb.entry_types import AIMS, ENTRY_TYPES, LABELS, URL_SEGMENTS
 from kb.errors import SiteBuildFailed
-from kb.models import Barrier, CaseStudy, Caveat, EntryBase, Framework, Metric
+from kb.evidence import LEVELS, Evidence, evidence_of
+from kb.models import Barrier, CaseStudy, Caveat, EntryBase, Framework, Metric, SourceRef
 from kb.site.chart import outcomes_chart
+from kb.site.cite import citation, source_citation
+from kb.site.feed import FEED_PATH, atom_feed
+from kb.site.finder_data import FINDER_DATA_PATH, finder_data
 from kb.site.markup import entry_page, front_matter, h, link, md, paragraph, slug
 
 if TYPE_CHECKING:
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
 VOCAB_PAGES = {"themes": "themes", "population_groups": "population-groups", "roles": "roles", "care_settings": "care-settings"}
 VOCAB_LABELS = {"themes": "Themes", "population_groups": "Population groups", "roles": "Roles", "care_settings": "Care settings"}
 SIMILAR = 5
+EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[a-z]{2,}", re.I)
 
 
 # --- the pages ----------------------------------------------------------------------------
@@ -39,13 +45,15 @@ SIMILAR = 5
 class SiteBuilder:
     """Turns the knowledge base into pages; one instance per build."""
 
-    def __init__(self, kb: KnowledgeBase, similar: bool = True):
+    def __init__(self, kb: KnowledgeBase, similar: bool = True, site_url: str | None = None):
         self.kb = kb
         self.content: Content = kb.content
         self.entries = sorted(self.content.published(), key=lambda e: e.title.lower())
         self.by_id = {e.id: e for e in self.entries}
         self.case_studies: list[CaseStudy] = [e for e in self.entries if isinstance(e, CaseStudy)]
+        self.evidence: dict[str, Evidence] = {c.id: evidence_of(c, self.content.documents) for c in self.case_studies}
         self.similar = similar
+        self.site_url = site_url
         self.pages: dict[str, str] = {}
 
     def build(self) -> dict[str, str]:
@@ -60,6 +68,10 @@ class SiteBuilder:
         self.sources_page()
         self.outcomes_page()
         self.whats_new()
+        self.evidence_page()
+        self.glossary_page()
+        self.pages[FEED_PATH] = atom_feed(self.entries, self.site_url)
+        self.pages[FINDER_DATA_PATH] = finder_data(self.entries, self.content, self.evidence)
         self.pages["tags.md"] = front_matter("Tags") + "# Tags\n\nEvery entry by its tags.\n\n<!-- material/tags -->\n"
         return self.pages
 
@@ -114,14 +126,15 @@ class SiteBuilder:
             count = sum(e.type == entry_type for e in self.entries)
             out.append(f"- {link(page, f'{URL_SEGMENTS[entry_type]}/index.md', LABELS[entry_type])} ({count})\n")
         out.append(f"- {link(page, 'organisations/index.md', 'Organisations')}\n- {link(page, 'outcomes.md', 'Outcomes compared')}\n")
-        out.append(f"- {link(page, 'whats-new.md', 'What’s new')}\n- {link(page, 'sources.md', 'The source reports')}\n- {link(page, 'tags.md', 'Tags')}\n")
+        out.append(f"- {link(page, 'whats-new.md', 'What’s new')} (also as a [feed]({FEED_PATH}))\n- {link(page, 'sources.md', 'The source reports')}\n")
+        out.append(f"- {link(page, 'evidence.md', 'How we rate evidence')}\n- {link(page, 'glossary.md', 'Glossary')}\n- {link(page, 'tags.md', 'Tags')}\n")
         self.pages[page] = "".join(out)
 
     def type_index(self, entry_type: str) -> None:
         page = f"{URL_SEGMENTS[entry_type]}/index.md"
         out = [front_matter(LABELS[entry_type]), f"# {LABELS[entry_type]}\n\n"]
         for e in (e for e in self.entries if e.type == entry_type):
-            who = f" — {md(e.organisation)}" if isinstance(e, CaseStudy) else ""
+            who = f" — {md(e.organisation)}{self.evidence_tag(e)}" if isinstance(e, CaseStudy) else ""
             out.append(f"- {link(page, entry_page(e.type, e.id), e.title)}{who}  \n  {md(e.summary)}\n")
         self.pages[page] = "".join(out) + "\n"
 
@@ -130,12 +143,63 @@ class SiteBuilder:
     def entry(self, entry: EntryBase) -> str:
         page = entry_page(entry.type, entry.id)
         out = [front_matter(entry.title, self.tag_names(entry), entry.summary), f"# {md(entry.title)}\n\n"]
+        if isinstance(entry, CaseStudy):
+            out.append(self.evidence_line(entry, page))
         out.append(f'<p class="kb-summary">{h(entry.summary)}</p>\n\n')
-        if entry.type == "case-study":
-            out.append(self.case_study_body(entry, page))  # type: ignore[arg-type]
+        if isinstance(entry, CaseStudy):
+            out.append(self.case_study_body(entry, page))
         else:
+            out.append(self.tags_line(entry, page) + self.contact_line(entry))
             out.append(self.other_body(entry, page))
         out.append(self.sources_section(entry))
+        out.append(self.cite_section(entry, page))
+        return "".join(out)
+
+    # --- evidence, tags, contact and citation: the head and foot of an entry's page --------
+
+    def evidence_line(self, case: CaseStudy, page: str) -> str:
+        """The label under the title, linked to its explanation, with what it rests on."""
+        ev = self.evidence[case.id]
+        counts = [(ev.measured, "measured result"), (ev.surveyed, "survey result"), (ev.estimated, "estimate")]
+        rests_on = ", ".join(f"{n} {name}{'' if n == 1 else 's'}" for n, name in counts if n)
+        label = link(page, f"evidence.md#{ev.level}", ev.label)
+        return f"**Evidence:** {label}{f' — {rests_on}' if rests_on else ''}\n{{: .kb-evidence .kb-evidence--{ev.level} }}\n\n"
+
+    def evidence_tag(self, case: CaseStudy) -> str:
+        """The label in a listing: plain text, since a link on every line is noise."""
+        ev = self.evidence[case.id]
+        return f' <span class="kb-evidence-tag kb-evidence--{ev.level}">{h(ev.label)}</span>'
+
+    def tag_links(self, entry: EntryBase, page: str) -> list[tuple[str, str]]:
+        """(vocabulary label, its terms as links) for each vocabulary the entry uses."""
+        rows = []
+        for vocab, folder in VOCAB_PAGES.items():
+            if vocab == "roles":
+                continue
+            ids = getattr(entry, vocab, None) or []
+            if ids:
+                rows.append((VOCAB_LABELS[vocab], ", ".join(link(page, f"{folder}/{i}.md", self.content.term_name(vocab, i)) for i in ids)))
+        return rows
+
+    def tags_line(self, entry: EntryBase, page: str) -> str:
+        rows = self.tag_links(entry, page)
+        return ("".join(f"**{label}:** {links}  \n" for label, links in rows).rstrip(" \n") + "\n{: .kb-tags }\n\n") if rows else ""
+
+    def contact_line(self, entry: EntryBase) -> str:
+        return f"**Contact:** {contact_markup(entry.contact)}\n{{: .kb-contact }}\n\n" if entry.contact else ""
+
+    def cite_section(self, entry: EntryBase, page: str) -> str:
+        """A formatted citation of the entry, and of each source page it draws on."""
+        url = self.site_url.rstrip("/") + "/" + entry_page(entry.type, entry.id).removesuffix(".md") + "/" if self.site_url else None
+        out = ["## Cite this\n\n", f'<p class="kb-cite" data-kb-path="{h(page.removesuffix(".md"))}/">{citation(entry, url)}</p>\n\n']
+        by_document: dict[str, list[SourceRef]] = defaultdict(list)  # one citation per report, with every page used
+        for ref in entry.sources:
+            by_document[ref.document].append(ref)
+        out.append(
+            "Its sources:\n\n"
+            + "".join(f'<p class="kb-cite-source">{source_citation(self.content.documents.get(d), refs)}</p>\n' for d, refs in by_document.items())
+            + "\n"
+        )
         return "".join(out)
 
     def case_study_body(self, case: CaseStudy, page: str) -> str:
@@ -151,6 +215,9 @@ class SiteBuilder:
             out.append(f"- **Place:** {md(case.place)}\n")
         if case.aliases:
             out.append(f"- **Also known as:** {', '.join(md(a) for a in case.aliases)}\n")
+        out += [f"- **{label}:** {links}\n" for label, links in self.tag_links(case, page)]
+        if case.contact:
+            out.append(f"- **Contact:** {contact_markup(case.contact)}\n")
         out.append("\n")
         if case.challenge:
             out.append("## The challenge\n\n" + paragraph(case.challenge))
@@ -176,7 +243,6 @@ class SiteBuilder:
                 related.append(f"- {LABELS[entry_type][:-1] if entry_type != 'top-tip' else 'Top tip'}: {link(page, entry_page(e.type, e.id), e.title)}\n")
         if related:
             out.append("## What it illustrates\n\n" + "".join(related) + "\n")
-        out.append(self.taxonomy_links(case, page))
         if self.similar:
             out.append("## Similar case studies\n\n")
             similar = self.kb.similar(case.id, SIMILAR)
@@ -205,16 +271,6 @@ class SiteBuilder:
             cells.append(f'<div class="kb-aim{"" if text else " kb-aim--empty"}"><h3>{label}</h3>{body}</div>')
         return '<div class="kb-aims">' + "".join(cells) + "</div>\n\n"
 
-    def taxonomy_links(self, entry: EntryBase, page: str) -> str:
-        rows = []
-        for vocab, folder in VOCAB_PAGES.items():
-            if vocab == "roles":
-                continue
-            ids = getattr(entry, vocab, None) or []
-            if ids:
-                rows.append(f"- **{VOCAB_LABELS[vocab]}:** " + ", ".join(link(page, f"{folder}/{i}.md", self.content.term_name(vocab, i)) for i in ids) + "\n")
-        return ("## Tags\n\n" + "".join(rows) + "\n") if rows else ""
-
     def other_body(self, entry: EntryBase, page: str) -> str:
         out = []
         if getattr(entry, "question", None):
@@ -234,12 +290,11 @@ class SiteBuilder:
         cases = self.illustrating(entry)
         out.append("## Case studies that illustrate it\n\n")
         out.append(
-            "".join(f"- {link(page, entry_page(c.type, c.id), c.title)} — {md(c.organisation)}\n" for c in cases)
+            "".join(f"- {link(page, entry_page(c.type, c.id), c.title)} — {md(c.organisation)}{self.evidence_tag(c)}\n" for c in cases)
             if cases
             else "No case study is linked to this entry yet.\n"
         )
-        out.append("\n" + self.taxonomy_links(entry, page))
-        return "".join(out)
+        return "".join(out) + "\n"
 
     def sources_section(self, entry: EntryBase) -> str:
         out = ["## Sources\n\n"]
@@ -289,7 +344,10 @@ class SiteBuilder:
             aliases = sorted({a for c in cases for a in c.aliases})
             if aliases:
                 out.append(f"Also known as: {', '.join(md(a) for a in aliases)}\n\n")
-            out.append("## Case studies\n\n" + "".join(f"- {link(page, entry_page(c.type, c.id), c.title)}  \n  {md(c.summary)}\n" for c in cases))
+            out.append(
+                "## Case studies\n\n"
+                + "".join(f"- {link(page, entry_page(c.type, c.id), c.title)}{self.evidence_tag(c)}  \n  {md(c.summary)}\n" for c in cases)
+            )
             self.pages[page] = "".join(out)
             index.append(f"- {link('organisations/index.md', page, name)} ({len(cases)})\n")
         self.pages["organisations/index.md"] = "".join(index)
@@ -309,7 +367,10 @@ class SiteBuilder:
                     out.append(f"Also searched as: {', '.join(md(a) for a in term.aliases)}\n\n")
                 out.append(
                     "## Case studies\n\n"
-                    + ("".join(f"- {link(page, entry_page(c.type, c.id), c.title)} — {md(c.organisation)}\n" for c in cases) or "None yet.\n")
+                    + (
+                        "".join(f"- {link(page, entry_page(c.type, c.id), c.title)} — {md(c.organisation)}{self.evidence_tag(c)}\n" for c in cases)
+                        or "None yet.\n"
+                    )
                     + "\n"
                 )
                 if others:
@@ -337,11 +398,13 @@ class SiteBuilder:
 
     def outcomes_page(self) -> None:
         page = "outcomes.md"
-        out = [front_matter("Outcomes compared"), "# Outcomes compared\n\n"]
+        out = [front_matter("Outcomes compared", hide=["navigation"]), "# Outcomes compared\n\n"]  # the panels want the width
         out.append(
-            "Which approaches report which effects, by the four aims of the Quadruple Aim. The chart marks each aim a case study reports on; the number is how many measured results it gives for that aim. The table lists every measured result; select a column heading to sort it.\n\n"
+            "Which approaches report which effects, by the four aims of the Quadruple Aim. Each panel lists the figures reported for one aim, "
+            "with the case study and the figure as its source gives it (↑ up, ↓ down, → no change, • a level, not a change; the bar shows a percentage), "
+            "then the case studies that report that aim in words only. The table below lists every measured result; select a column heading to sort it.\n\n"
         )
-        out.append(outcomes_chart(self.case_studies) + "\n\n")
+        out.append("## By aim\n\n" + outcomes_chart(self.case_studies, page))
         out.append(self.report_caveats())
         out.append(
             "## Every measured result\n\n| Case study | What was measured | Figure | Result as reported | Change | Aim | Period | Caveats |\n|---|---|---|---|---|---|---|---|\n"
@@ -382,6 +445,51 @@ class SiteBuilder:
             )
         self.pages[page] = "".join(out)
 
+    def evidence_page(self) -> None:
+        """How we rate evidence: the levels as kb.evidence defines them, strongest first,
+        each with the case studies it applies to, then the reports' own cautions."""
+        page = "evidence.md"
+        out = [
+            front_matter("How we rate evidence"),
+            "# How we rate evidence\n\n",
+            "Every case study carries one evidence label, worked out from the figures it reports (never typed in by hand). "
+            "A case study is rated on its strongest kind of figure: a measured change in an outcome counts above survey results, "
+            "survey results above estimates or projections, and any of them above a description alone. "
+            "Counts that only describe a service (how many practices, how many staff) measure no change, so they do not count as measured results.\n\n",
+        ]
+        for level, (label, explanation) in LEVELS.items():
+            cases = [c for c in self.case_studies if self.evidence[c.id].level == level]
+            out.append(f"## {md(label)} {{#{level}}}\n\n{paragraph(explanation)}")
+            out.append(
+                f"{len(cases)} case {'study' if len(cases) == 1 else 'studies'}"
+                + (":\n\n" + "".join(f"- {link(page, entry_page(c.type, c.id), c.title)} — {md(c.organisation)}\n" for c in cases) if cases else ".\n")
+                + "\n"
+            )
+        out.append(
+            "## Cautions\n\nA label says what kind of figure a case study gives, not how good the study behind it was. "
+            "Each case study's page lists its own caveats and those of its source report under *How far to trust these results*.\n\n"
+        )
+        out.append(self.report_caveats())
+        self.pages[page] = "".join(out)
+
+    def glossary_page(self) -> None:
+        """Every term of content/glossary.yaml; each also explained where it appears (an ``<abbr>``)."""
+        page = "glossary.md"
+        out = [front_matter("Glossary"), "# Glossary\n\n", "Terms and abbreviations used in the case studies and guidance, in plain words.\n\n"]
+        for term in sorted(self.content.glossary, key=lambda t: t.term.lower()):
+            heading = md(term.term) + (f" — {md(term.expansion)}" if term.expansion else "")
+            out.append(f"## {heading} {{#{term.id}}}\n\n{paragraph(term.definition)}")
+            if term.synonyms:
+                out.append(f"Also called: {', '.join(md(s) for s in term.synonyms)}\n\n")
+            if term.source != "general usage":
+                doc = self.content.documents.get(term.source.document)
+                out.append(f"Source: *{md(doc.title if doc else term.source.document)}*, {md(term.source.label())}\n\n")
+            else:
+                out.append("Source: general usage\n\n")
+        if not self.content.glossary:
+            out.append("No terms yet.\n")
+        self.pages[page] = "".join(out)
+
 
 def figure(metric: Metric) -> str:
     """The value with its qualifier ('almost 100%'), never the bare number alone."""
@@ -413,13 +521,24 @@ class CaveatNotes:
         return "**Notes on these figures**\n\n" + "".join(f"{n}. {line}\n" for n, line in enumerate(self.lines, 1)) + "\n"
 
 
+def contact_markup(contact: str | None) -> str:
+    """An email address as a mailto link, a web address as a link, anything else as text."""
+    text = (contact or "").strip()
+    if EMAIL.fullmatch(text):
+        return f'<a href="mailto:{h(text)}">{h(text)}</a>'
+    if text.startswith("https://"):
+        return f'<a href="{h(text)}">{h(text)}</a>'
+    return md(text)
+
+
 def caveat_line(caveat: Caveat) -> str:
     return md(caveat.text) + (f" ({md(caveat.source.label())})" if caveat.source else "")
 
 
-def pages(kb: KnowledgeBase, similar: bool = True) -> dict[str, str]:
-    """Every generated page as ``{path under docs: markdown}``."""
-    return SiteBuilder(kb, similar).build()
+def pages(kb: KnowledgeBase, similar: bool = True, site_url: str | None = None) -> dict[str, str]:
+    """Every generated file as ``{path under docs: text}``: the pages (Markdown), the feed
+    and the finder's facet data."""
+    return SiteBuilder(kb, similar, site_url).build()
 
 
 # --- building ------------------------------------------------------------------------------
@@ -444,7 +563,7 @@ def needs_build(kb: KnowledgeBase, out: Path | None = None) -> bool:
         return True
     built = marker.stat().st_mtime
     config = config_file(kb)
-    inputs = list(kb.root.rglob("*.yaml")) + [config] + list((config.parent / "docs").rglob("*"))
+    inputs = list(kb.root.rglob("*.yaml")) + [config] + list((config.parent / "docs").rglob("*")) + list((config.parent / "overrides").rglob("*"))
     manifest = kb.data_dir / "CURRENT"
     if manifest.exists():
         inputs.append(manifest)

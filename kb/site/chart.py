@@ -1,46 +1,89 @@
-"""The Outcomes chart: which case studies report which aim, drawn as SVG at build time."""
+"""The Outcomes chart: one small panel per aim of the Quadruple Aim, drawn at build time.
+
+Each panel lists the figures for its aim, each labelled with its case study (full
+name, linked) and its figure as the source words it, with an arrow for the direction of
+change and, for a percentage, a bar. Then the case studies that report the aim in words
+only. The text is HTML, not drawn in an SVG: an SVG scales its text down with its width,
+which made the old matrix's names about 6 px high. The sortable table below the panels
+and the summary sentence are the text alternative.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from kb.entry_types import AIMS
-from kb.site.markup import h
+from kb.site.markup import entry_page, h, link, md
 
 if TYPE_CHECKING:
-    from kb.models import CaseStudy
+    from kb.models import CaseStudy, Metric
+
+ARROWS = {"increase": ("↑", "up"), "decrease": ("↓", "down"), "no-change": ("→", "no change"), "level": ("•", "level")}
 
 
-def outcomes_chart(cases: list[CaseStudy]) -> str:
-    """An SVG matrix (case studies × aims), drawn at build time, with a text alternative."""
-    rows = [c for c in cases if any(getattr(c.outcomes, f) for f, _, _ in AIMS) or c.metrics]
-    label_w, cell, top = 400, 150, 40
-    width, height = label_w + cell * len(AIMS), top + 26 * len(rows) + 10
-    counts = {(c.id, key): sum(m.aim == key for m in c.metrics) for c in rows for _, key, _ in AIMS}
-    reported = sum(1 for c in rows for f, _, _ in AIMS if getattr(c.outcomes, f))
-    summary = f"Chart: which of {len(rows)} case studies report outcomes for each aim of the Quadruple Aim; {reported} outcomes reported in all. " + "; ".join(
-        f"{label}: {sum(1 for c in rows if getattr(c.outcomes, f))} case studies" for f, _, label in AIMS
+def outcomes_chart(cases: list[CaseStudy], page: str) -> str:
+    """Markdown (inside ``md_in_html`` blocks, so links are checked and rewritten)."""
+    summary = chart_summary(cases)
+    panels = [panel(cases, page, field, key, label) for field, key, label in AIMS]
+    if any(m.aim is None for c in cases for m in c.metrics):
+        panels.append(panel(cases, page, None, None, "Results the source ties to no one aim"))
+    return f'<div class="kb-panels" role="group" aria-label="{h(summary)}" markdown="block">\n\n' + "\n".join(panels) + "\n</div>\n\n" + f"{md(summary)}\n\n"
+
+
+def chart_summary(cases: list[CaseStudy]) -> str:
+    parts = []
+    for field, key, label in AIMS:
+        figures = sum(m.aim == key for c in cases for m in c.metrics)
+        reporting = sum(1 for c in cases if getattr(c.outcomes, field) or any(m.aim == key for m in c.metrics))
+        parts.append(f"{label}: {plural(reporting, 'case study', 'case studies')}, {plural(figures, 'figure', 'figures')}")
+    return "Outcomes by aim of the Quadruple Aim. " + "; ".join(parts) + "."
+
+
+def panel(cases: list[CaseStudy], page: str, field: str | None, key: str | None, label: str) -> str:
+    """One aim's panel; with no ``field``, the figures that name no aim."""
+    results = [(c, m) for c in cases for m in c.metrics if m.aim == key]
+    in_words = [c for c in cases if field and getattr(c.outcomes, field) and not any(m.aim == key for m in c.metrics)]
+    wide = " kb-panel--wide" if field is None else ""
+    out = [f'<section class="kb-panel{wide}" markdown="block">\n\n### {md(label)}\n\n']
+    by_case: dict[str, list[Metric]] = {}
+    for case, metric in results:
+        by_case.setdefault(case.id, []).append(metric)
+    shown = plural(len(results), "figure", "figures") + (f" from {plural(len(by_case), 'case study', 'case studies')}" if results else "")
+    out.append(f"{shown}.\n{{: .kb-panel-intro }}\n\n")
+    if results:
+        named = {c.id: c for c, _ in results}
+        out.append('<ol markdown="block">\n')
+        for case_id, metrics in by_case.items():
+            out.append(f'<li markdown="span">{case_results(named[case_id], metrics, page)}</li>\n')
+        out.append("</ol>\n\n")
+    if in_words:
+        out.append("Reported in words, without a figure:\n{: .kb-panel-words }\n\n")
+        out.append("".join(f"- {link(page, entry_page(c.type, c.id), c.title)}\n" for c in in_words) + "\n")
+    out.append("</section>\n")
+    return "".join(out)
+
+
+def case_results(case: CaseStudy, metrics: list[Metric], page: str) -> str:
+    """A case study's name (full, linked) and under it each of its figures for the aim."""
+    lines = "".join(result_line(m) for m in metrics)
+    return f'<span class="kb-result-case">{link(page, entry_page(case.type, case.id), case.title)}</span>{lines}'
+
+
+def result_line(metric: Metric) -> str:
+    arrow, direction = ARROWS[metric.direction]
+    bar = ""
+    if metric.unit == "percent":
+        width = max(0.0, min(metric.value, 100.0))
+        bar = (
+            '<svg class="kb-result-bar" viewBox="0 0 100 4" preserveAspectRatio="none" aria-hidden="true" focusable="false">'
+            f'<rect class="kb-bar-track" width="100" height="4"/><rect class="kb-bar-value" width="{width:g}" height="4"/></svg>'
+        )
+    period = f" ({md(metric.period)})" if metric.period else ""
+    return (
+        f'<span class="kb-result-line"><span class="kb-result-arrow" title="{direction}" aria-label="{direction}">{arrow}</span>'
+        f"<span>{md(metric.as_reported)} — {md(metric.measure)}{period}{bar}</span></span>"
     )
-    parts = [
-        f'<figure class="kb-chart"><svg role="img" aria-labelledby="kb-chart-title" viewBox="0 0 {width} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="kb-chart-title">{h(summary)}</title>',
-    ]
-    for i, (_, _, label) in enumerate(AIMS):
-        parts.append(f'<text x="{label_w + cell * i + cell / 2}" y="24" text-anchor="middle" class="kb-chart-head">{h(label)}</text>')
-    for r, c in enumerate(rows):
-        y = top + 26 * r
-        name = c.title if len(c.title) <= 52 else c.title[:50] + "…"
-        parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" class="kb-chart-label">{h(name)}</text>')
-        for i, (field, key, _) in enumerate(AIMS):
-            cx = label_w + cell * i + cell / 2
-            if getattr(c.outcomes, field):
-                n = counts[(c.id, key)]
-                parts.append(f'<circle cx="{cx}" cy="{y + 12}" r="{8 + min(n, 4) * 1.5}" class="kb-dot{" kb-dot--measured" if n else ""}"/>')
-                if n:
-                    parts.append(f'<text x="{cx}" y="{y + 16}" text-anchor="middle" class="kb-dot-count">{n}</text>')
-            else:
-                parts.append(f'<line x1="{cx - 5}" x2="{cx + 5}" y1="{y + 12}" y2="{y + 12}" class="kb-none"/>')
-    parts.append(
-        f"</svg><figcaption>{h(summary)}. A filled circle means the case study reports that aim; a number, how many measured results back it; a dash, not reported.</figcaption></figure>"
-    )
-    return "".join(parts)
+
+
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"

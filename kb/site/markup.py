@@ -48,10 +48,14 @@ def link(from_page: str, to_page: str, label: str) -> str:
     return f"[{md(label)}]({rel})"
 
 
-def front_matter(title: str, tags: Iterable[str] = (), description: str | None = None) -> str:
+def front_matter(title: str, tags: Iterable[str] = (), description: str | None = None, hide: Iterable[str] = ()) -> str:
     meta: dict[str, object] = {"title": h(title)}
+    hidden = list(hide)
     if tags:
-        meta["tags"] = sorted({h(t) for t in tags})
+        meta["tags"] = sorted({h(t) for t in tags})  # for the Tags page
+        hidden.append("tags")  # not as chips above the title: pages list them after the summary
+    if hidden:
+        meta["hide"] = hidden
     if description:
         meta["description"] = h(" ".join(description.split())[:300])
     return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n\n"

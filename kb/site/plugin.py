@@ -17,6 +17,9 @@ from mkdocs.config import config_options
 from mkdocs.config.base import Config
 from mkdocs.plugins import BasePlugin
 
+from kb.site.abbreviations import Abbreviations
+from kb.site.feed import FEED_PATH
+
 if TYPE_CHECKING:
     from kb.core import KnowledgeBase
 
@@ -35,6 +38,7 @@ class KbPluginConfig(Config):  # type: ignore[no-untyped-call]
 class KbPlugin(BasePlugin[KbPluginConfig]):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
         self.kb: KnowledgeBase | None = None
+        self.abbreviations: Abbreviations | None = None
 
     def use(self, kb: KnowledgeBase) -> None:
         """Build from this knowledge base rather than from the ``content`` option."""
@@ -47,6 +51,8 @@ class KbPlugin(BasePlugin[KbPluginConfig]):  # type: ignore[no-untyped-call]
             base = Path(config.config_file_path).parent
             data = base / self.config.data_dir if self.config.data_dir else None
             self.kb = KnowledgeBase.open(base / self.config.content_dir, data)
+        self.abbreviations = Abbreviations(self.kb.content.glossary)
+        config.extra["kb_feed"] = FEED_PATH  # the templates' feed link (overrides/main.html)
         return config
 
     def on_files(self, files: Any, config: Any) -> Any:
@@ -55,9 +61,13 @@ class KbPlugin(BasePlugin[KbPluginConfig]):  # type: ignore[no-untyped-call]
         from kb.site.builder import pages
 
         assert self.kb is not None  # set in on_config
-        for path, markdown in pages(self.kb).items():
-            files.append(File.generated(config, path, content=markdown))
+        for path, text in pages(self.kb, site_url=config.site_url).items():
+            files.append(File.generated(config, path, content=text))
         return files
+
+    def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
+        assert self.abbreviations is not None  # set in on_config
+        return self.abbreviations.apply(html)
 
     def on_post_page(self, output: str, page: Any, config: Any) -> str:
         if SHIM not in output:

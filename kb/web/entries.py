@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from kb.core import summary_json
-from kb.models import Entry, SourceDocument, Taxonomy
+from kb.evidence import evidence_of
+from kb.models import CaseStudy, SourceDocument, Taxonomy
 from kb.web.deps import KnowledgeBaseDep
-from kb.web.models import ERRORS, NOT_FOUND, EntryPage, EntrySummary, EntryType
+from kb.web.models import ERRORS, NOT_FOUND, CaseStudyAnswer, EntryAnswer, EntryPage, EntrySummary, EntryType, EvidenceLabel
 
 router = APIRouter(tags=["entries"])
 
@@ -31,10 +32,15 @@ def entries(
     return EntryPage(total=len(chosen), offset=offset, limit=limit, items=[EntrySummary(**summary_json(e)) for e in page])
 
 
-@router.get("/api/entries/{entry_id}", response_model=Entry, responses=NOT_FOUND)
-def entry(entry_id: str, kb: KnowledgeBaseDep) -> Any:  # Any: Entry is a union of the entry models
-    """One entry in full, with its sources."""
-    return kb.get(entry_id)
+@router.get("/api/entries/{entry_id}", response_model=EntryAnswer, responses=NOT_FOUND)
+def entry(entry_id: str, kb: KnowledgeBaseDep) -> Any:  # Any: EntryAnswer is a union of the entry models
+    """One entry in full, with its sources; a case study with its evidence label (how
+    strong its evidence is, derived from its figures, with the sources' own cautions)."""
+    found = kb.get(entry_id)
+    if isinstance(found, CaseStudy):
+        evidence = EvidenceLabel.of(evidence_of(found, kb.content.documents))
+        return CaseStudyAnswer(**dict(found), evidence=evidence)
+    return found
 
 
 @router.get("/api/sources", response_model=list[SourceDocument])

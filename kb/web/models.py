@@ -9,12 +9,14 @@ API, and in its spec, at once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from kb.entry_types import ENTRY_TYPES
+from kb.evidence import Evidence, Level
+from kb.models import Barrier, CaseStudy, Caveat, Dilemma, Enabler, Framework, MdtCharacteristic, TopTip
 from kb.search.explain import Result
 from kb.search.query import Expansion
 from kb.search.similarity import SimilarEntry
@@ -50,6 +52,7 @@ _RESULT_FIELDS = {
     "match_terms": "Words of the passage that share a stem with the query.",
     "relevance": "How close the entry is to the query, 0 to 1, comparable across queries (not scaled per query).",
     "close": "Whether the relevance reaches the threshold of a close match (0.5).",
+    "evidence": "A case study's evidence level: measured, survey, estimated or described (see the site's page How we rate evidence); null for other entry types.",
 }
 
 
@@ -69,6 +72,40 @@ class SimilarEntryModel(SimilarEntry):
 @pydantic_dataclass(frozen=True)
 class ExpansionModel(Expansion):
     pass
+
+
+class EvidenceLabel(BaseModel):
+    """kb.evidence's label of a case study, as the site shows it under the title."""
+
+    level: Level = Field(description="measured, survey, estimated or described (strongest first).")
+    label: str = Field(description="The level in words, e.g. 'Measured results'.")
+    explanation: str = Field(description="What the level means, as the page 'How we rate evidence' says.")
+    measured: int = Field(description="How many figures are measured changes.")
+    surveyed: int = Field(description="How many figures come from surveys.")
+    estimated: int = Field(description="How many figures are estimates or projections.")
+    caveats: list[Caveat] = Field(description="The case study's, its figures' and its source reports' own cautions.")
+
+    @classmethod
+    def of(cls, evidence: Evidence) -> EvidenceLabel:
+        return cls(
+            level=evidence.level,
+            label=evidence.label,
+            explanation=evidence.explanation,
+            measured=evidence.measured,
+            surveyed=evidence.surveyed,
+            estimated=evidence.estimated,
+            caveats=list(evidence.caveats),
+        )
+
+
+class CaseStudyAnswer(CaseStudy):
+    """A case study as the API answers it: as written, with its evidence label."""
+
+    evidence: EvidenceLabel
+
+
+# GET /api/entries/{id}: an entry as written; a case study with its evidence label too.
+EntryAnswer = Annotated[CaseStudyAnswer | TopTip | Enabler | Barrier | MdtCharacteristic | Dilemma | Framework, Field(discriminator="type")]
 
 
 class SearchResponse(BaseModel):

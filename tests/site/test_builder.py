@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from kb.cli import app
 from kb.core import KnowledgeBase
 from kb.site import builder as site
 from kb.site import markup
+from kb.site.feed import atom_feed
 
 EVIL = '<script>alert("x")</script> **bold** [click](javascript:alert(1)) <img src=x onerror=alert(2)> {: onclick="y"} # not a heading'
 
@@ -79,11 +82,22 @@ def test_enabler_and_barrier_pages_list_their_case_studies(mini_site) -> None:
     assert "Voluntary sector care navigators" in barrier and "Pool budgets." in barrier
 
 
-def test_outcomes_page_has_a_chart_with_alt_text_and_a_sortable_table(mini_site) -> None:
+def test_outcomes_page_has_a_panel_per_aim_with_a_text_alternative_and_a_sortable_table(mini_site) -> None:
     _, out = mini_site
-    page = (out / "outcomes/index.html").read_text()
-    assert 'role="img"' in page and '<title id="kb-chart-title">Chart: which of' in page
-    assert "<table>" in article(page) and "tablesort" in page
+    page = article((out / "outcomes/index.html").read_text())
+    panels = re.findall(r'<section class="kb-panel[^"]*">(.*?)</section>', page, re.S)  # no figure without an aim here: four panels
+    assert [re.search(r"<h3[^>]*>(.*?)<", p).group(1) for p in panels] == [
+        "Population health",
+        "Individual experience",
+        "Cost",
+        "Staff experience",
+    ]
+    health = panels[0]
+    assert "1 figure from 1 case study." in health and "12 homes — Homes trained" in health
+    assert 'href="../case-studies/dementia-outreach/"' in health  # the case study, full name, linked
+    assert "Dementia outreach team trains care home staff" in health
+    assert "Outcomes by aim of the Quadruple Aim. Population health: 1 case study, 1 figure; Individual experience: 0 case studies" in page  # text alternative
+    assert "<table>" in page and "tablesort" in (out / "outcomes/index.html").read_text()
 
 
 def test_whats_new_lists_by_date(mini_site) -> None:
@@ -231,3 +245,180 @@ def test_an_installed_wheel_builds_the_site_outside_a_checkout(fresh_mini, tmp_p
     assert done.returncode == 0, done.stderr
     assert "Voluntary sector care navigators" in _built_titles(out)
     assert (out / "stylesheets" / "kb.css").exists() and (out / "javascripts" / "finder.js").exists() and (out / "finder" / "index.html").exists()
+
+
+# --- issue 15: evidence, tags, contact, citation, glossary, feed, finder data -------------
+
+GLOSSARY = {
+    "terms": [
+        {
+            "id": "ahp",
+            "term": "AHP",
+            "expansion": "allied health professional",
+            "definition": "A member of a regulated profession beside nursing and medicine.",
+            "synonyms": ["allied health professionals"],
+            "source": "general usage",
+        },
+        {
+            "id": "a-and-e",
+            "term": "A&E",
+            "expansion": "accident & emergency",
+            "definition": "The emergency department.",
+            "source": {"document": "doc-a", "page": 2},
+        },
+        {"id": "vanguard", "term": "vanguard", "definition": "A site that led a new care model.", "source": {"document": "doc-a", "page": 1}},
+    ]
+}
+
+
+def test_case_study_head_is_title_evidence_summary_then_tags(mini_site) -> None:
+    _, out = mini_site
+    page = article((out / "case-studies/dementia-outreach/index.html").read_text())
+    assert '<nav class="md-tags" hidden>' in page  # Material's chips stay off the top of the page
+    title = page.index("<h1")
+    evidence = page.index('class="kb-evidence kb-evidence--described"')
+    summary = page.index('class="kb-summary"')
+    tags = page.index("<strong>Themes:</strong>")
+    assert title < evidence < summary < tags
+    assert re.search(r'<a href="../../evidence/#described">Described only</a>', page)
+    assert '<a href="../../care-settings/care-homes/">Care homes</a>' in page
+
+
+def test_other_entries_show_their_tags_after_the_summary(mini_content: Path) -> None:
+    path = mini_content / "enablers" / "shared-learning.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["themes"] = ["dementia"]
+    path.write_text(yaml.safe_dump(data))
+    page = site.pages(KnowledgeBase.open(mini_content), similar=False)["enablers/shared-learning.md"]
+    assert (
+        page.index("# Shared learning")
+        < page.index('class="kb-summary"')
+        < page.index("**Themes:** [Dementia](../themes/dementia.md)")
+        < page.index("{: .kb-tags }")
+    )
+    assert page.index("{: .kb-tags }") < page.index("Case studies that illustrate it")
+
+
+def test_listings_show_each_case_studys_evidence(mini_site) -> None:
+    _, out = mini_site
+    listing = article((out / "case-studies/index.html").read_text())
+    assert listing.count('class="kb-evidence-tag') == 4
+    assert article((out / "themes/dementia/index.html").read_text()).count("kb-evidence-tag") == 1
+
+
+def test_how_we_rate_evidence_comes_from_the_levels(mini_site) -> None:
+    from kb.evidence import LEVELS
+
+    _, out = mini_site
+    page = article((out / "evidence/index.html").read_text())
+    for level, (label, explanation) in LEVELS.items():
+        assert re.search(rf'<h2 id="{level}">{re.escape(label)}', page), level
+        assert html.escape(explanation, quote=True) in page
+    described = page.split('id="described"')[1]
+    assert "Dementia outreach team trains care home staff" in described  # a count describes; it measures no change
+
+
+def test_cite_this_gives_the_entry_and_its_source_pages(mini_site) -> None:
+    _, out = mini_site
+    page = article((out / "case-studies/dementia-outreach/index.html").read_text())
+    cite = page.split('id="cite-this"')[1]
+    assert "City CCG (2026). <cite>Dementia outreach team trains care home staff</cite>." in cite
+    assert "added 2026-01-02" in cite and "Contributed by tests" in cite and 'class="kb-cite-url"' in cite
+    assert "Publisher (2017). <cite>Report A</cite>. p3." in cite
+
+
+def test_cite_uses_the_site_url_when_configured(mini_content: Path) -> None:
+    pages = site.pages(KnowledgeBase.open(mini_content), similar=False, site_url="https://kb.example.org/")
+    assert "https://kb.example.org/case-studies/navigators/</span>" in pages["case-studies/navigators.md"]
+    assert "https://kb.example.org/case-studies/navigators/" in pages["feed.xml"]
+
+
+def test_a_contact_shows_where_present(mini_content: Path) -> None:
+    path = mini_content / "case_studies" / "navigators.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["contact"] = "navigators@island.example.org"
+    path.write_text(yaml.safe_dump(data))
+    tip = mini_content / "top_tips" / "tip-know-your-people.yaml"
+    data = yaml.safe_load(tip.read_text())
+    data["contact"] = "Workforce lead <script>x</script>"
+    tip.write_text(yaml.safe_dump(data))
+    pages = site.pages(KnowledgeBase.open(mini_content), similar=False)
+    assert '- **Contact:** <a href="mailto:navigators@island.example.org">navigators@island.example.org</a>' in pages["case-studies/navigators.md"]
+    assert "**Contact:** Workforce lead &lt;script&gt;x&lt;/script&gt;" in pages["top-tips/tip-know-your-people.md"]
+    assert "Contact" not in pages["case-studies/frailty-planning.md"]
+
+
+def test_feed_lists_the_latest_entries_newest_first(mini_site) -> None:
+    import feedparser
+
+    _, out = mini_site
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.feed.title == "kb — new and updated entries"
+    assert len(feed.entries) == 7  # every entry, since there are fewer than 20
+    assert feed.entries[0].title == "Know your population" and feed.entries[0].updated.startswith("2026-01-04")
+    assert [e.updated for e in feed.entries] == sorted((e.updated for e in feed.entries), reverse=True)
+    for item in feed.entries:
+        assert (out / item.link / "index.html").exists(), item.link
+    for page in out.rglob("*.html"):
+        if page.name != "404.html":
+            assert 'rel="alternate" type="application/atom+xml"' in page.read_text(), page
+
+
+def test_feed_takes_at_least_the_latest_twenty(mini_content: Path) -> None:
+    import feedparser
+
+    from kb.site.feed import LATEST
+
+    kb = KnowledgeBase.open(mini_content)
+    entries = [kb.content.entries["navigators"].model_copy(update={"id": f"n-{i}", "added": date(2026, 2, 1 + i % 28)}) for i in range(40)]
+    feed = feedparser.parse(atom_feed(entries))
+    assert len(feed.entries) == LATEST >= 20 and feed.entries[0].updated.startswith("2026-02-28")
+
+
+def test_finder_data_has_every_facet(mini_site) -> None:
+    import json
+
+    _, out = mini_site
+    data = json.loads((out / "finder-data.json").read_text())
+    assert [f["name"] for f in data["facets"]] == ["type", "evidence", "theme", "population_group", "care_setting"]
+    frailty = data["entries"]["frailty-planning"]
+    assert frailty == {
+        "type": ["case-study"],
+        "evidence": ["described"],
+        "theme": ["frailty", "workforce-planning"],
+        "population_group": ["frail-older-people"],
+        "care_setting": [],
+    }
+    assert data["entries"]["shared-learning"]["evidence"] == []
+    assert data["singular"]["case-study"] == "Case study"
+
+
+def test_glossary_page_and_abbreviations_on_every_page(fresh_mini, tmp_path: Path) -> None:
+    content, data = fresh_mini
+    (content / "glossary.yaml").write_text(yaml.safe_dump(GLOSSARY))
+    path = content / "case_studies" / "navigators.yaml"
+    entry = yaml.safe_load(path.read_text())
+    entry["approach"] = "AHPs and an AHP lead cut A&E visits."
+    path.write_text(yaml.safe_dump(entry))
+    out = site.build(KnowledgeBase.open(content, data), tmp_path / "out")
+    glossary = article((out / "glossary/index.html").read_text())
+    assert glossary.index('id="a-and-e"') < glossary.index('id="ahp"') < glossary.index('id="vanguard"')
+    assert "A member of a regulated profession" in glossary and "Also called: allied health professionals" in glossary
+    page = article((out / "case-studies/navigators/index.html").read_text())
+    assert '<abbr title="allied health professional">AHPs</abbr> and an <abbr title="allied health professional">AHP</abbr> lead' in page
+    assert '<abbr title="accident &amp; emergency">A&amp;E</abbr>' in page
+    assert "abbr" not in (out / "case-studies/navigators/index.html").read_text().split("<article")[0]  # never inside the head's attributes
+
+
+def test_abbreviations_leave_code_attributes_and_other_words_alone() -> None:
+    from kb.models import GlossaryTerm
+    from kb.site.abbreviations import Abbreviations
+
+    terms = [GlossaryTerm(**t) for t in GLOSSARY["terms"]]
+    apply = Abbreviations(terms).apply
+    assert apply('<a href="/AHP" title="AHP">AHP</a>') == '<a href="/AHP" title="AHP"><abbr title="allied health professional">AHP</abbr></a>'
+    assert apply("<code>AHP</code> <pre>AHP</pre> <abbr>AHP</abbr>") == "<code>AHP</code> <pre>AHP</pre> <abbr>AHP</abbr>"
+    assert apply("MAHP AHP-led AHPS AHPx vanguard") == "MAHP AHP-led AHPS AHPx vanguard"  # no expansion for vanguard
+    assert apply("<p>AHP</p>") == '<p><abbr title="allied health professional">AHP</abbr></p>'
+    assert Abbreviations([]).apply("<p>AHP</p>") == "<p>AHP</p>"

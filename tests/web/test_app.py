@@ -178,3 +178,19 @@ def test_sources_give_each_report_with_its_caveats(real_index: Path) -> None:
     assert len(documents) == 2
     for document in documents.values():
         assert document["caveats"] and all(c["text"] and c["source"]["document"] == document["id"] for c in document["caveats"])
+
+
+def test_evidence_label_on_case_studies_and_search_results(api) -> None:
+    from kb.evidence import LEVELS
+
+    entry = call(api, "/api/entries/dementia-outreach").json()
+    level, (label, explanation) = "described", LEVELS["described"]  # its one figure is a count: it describes, measures no change
+    assert entry["evidence"] == {"level": level, "label": label, "explanation": explanation, "measured": 0, "surveyed": 0, "estimated": 0, "caveats": []}
+    assert "evidence" not in call(api, "/api/entries/shared-learning").json()  # only case studies are rated
+    results = call(api, "/api/search", q="dementia care homes", type="all", k=7).json()["results"]
+    assert {r["id"]: r["evidence"] for r in results if r["type"] == "case-study"} == dict.fromkeys(
+        [r["id"] for r in results if r["type"] == "case-study"], "described"
+    )
+    assert all(r["evidence"] is None for r in results if r["type"] != "case-study")
+    spec = call(api, "/api/openapi.json").json()["components"]["schemas"]
+    assert "evidence" in spec["SearchResult"]["properties"] and "evidence" in spec["CaseStudyAnswer"]["required"]
