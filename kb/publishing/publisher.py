@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kb.publish")
 
-POLL_SECONDS = 0.5  # how often the content files are looked at (a stat of each)
-SETTLE_SECONDS = 0.5  # a change is built once the files have stopped changing this long
+POLL_SECONDS = 0.25  # how often the content files are looked at (a stat of each)
+SETTLE_SECONDS = 0.3  # a change is built once the files have stopped changing this long
 KEEP_EDITIONS = 3  # the live one and the two before it: a request that began on one finishes
 
 
