@@ -153,3 +153,44 @@ def test_the_state_file_is_plain_json(fresh_mini: tuple[Path, Path]) -> None:
     Publisher(content, data, build_site=False).publish()
     state = json.loads((data / "published.json").read_text())
     assert set(state) == {"version", "index", "edition", "published_at", "entries", "checked_at", "problems", "pending_problems"}
+
+
+def test_a_burst_of_changes_is_published_once_and_builds_never_overlap(fresh_mini: tuple[Path, Path]) -> None:
+    import threading
+    import time
+
+    content, data = fresh_mini
+    publisher = Publisher(content, data, build_site=False)
+    first = publisher.publish().state
+    assert first is not None
+    published: list[str] = []
+    running = threading.Lock()
+    inner = publisher.publish
+
+    def counted(force: bool = False):  # type: ignore[no-untyped-def]
+        assert running.acquire(blocking=False), "two builds at once"
+        try:
+            outcome = inner(force)
+            if outcome.published and outcome.state is not None:
+                published.append(outcome.state.version)
+            return outcome
+        finally:
+            running.release()
+
+    publisher.publish = counted  # type: ignore[method-assign]
+    stop = threading.Event()
+    watcher = threading.Thread(target=publisher.watch, args=(stop,), daemon=True)
+    watcher.start()
+    time.sleep(1.5)  # the first look: already published, nothing built
+    for n in range(6):  # a burst, as a git pull of several commits writes it
+        add_entry(content, f"burst-{n}")
+        time.sleep(0.05)
+    deadline = time.monotonic() + 120
+    while not published and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)  # anything else it was going to build
+    stop.set()
+    watcher.join(timeout=60)
+    assert len(published) == 1, published
+    state = read_state(data)
+    assert state is not None and state.entries == first.entries + 6
