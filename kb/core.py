@@ -233,10 +233,11 @@ class KnowledgeBase:
         progress: index.Progress | None = None,
         notice: Callable[[str], None] | None = None,
         vectors: Any = None,
+        count_gap: bool = True,
         **filters: str | None,
     ) -> list[Result]:
         """The entries most like ``query``: the results of :meth:`answer`."""
-        return self.answer(query, k, entry_type, mode, progress, notice, vectors, **filters).results
+        return self.answer(query, k, entry_type, mode, progress, notice, vectors, count_gap, **filters).results
 
     def answer(
         self,
@@ -247,6 +248,7 @@ class KnowledgeBase:
         progress: index.Progress | None = None,
         notice: Callable[[str], None] | None = None,
         vectors: Any = None,
+        count_gap: bool = True,
         **filters: str | None,
     ) -> Answer:
         """The entries most like ``query`` (filters narrow the candidates before ranking),
@@ -254,7 +256,8 @@ class KnowledgeBase:
         whether anything is close.
 
         ``vectors`` are the embeddings of :meth:`dense_texts` when the caller computed them
-        already (the API embeds concurrent queries in batches)."""
+        already (the API embeds concurrent queries in batches). ``count_gap``: False for a
+        search that is part of a larger answer (a brief counts its challenge once)."""
         check_query(query, k)
         check_type(entry_type)
         searcher = self.searcher(progress, notice)
@@ -263,15 +266,18 @@ class KnowledgeBase:
             if value is not None and value not in vocabulary[name]:
                 raise UnknownValue(name, value, vocabulary[name])
         answer = searcher.answer(query, k, entry_type, filters, mode, vectors=vectors)
-        if answer.no_close_match and self.record_gaps:
-            self._record_gap(query, answer, notice)
+        if answer.no_close_match and count_gap:
+            self.note_gap(query, max((r.relevance for r in answer.results), default=0.0), notice)
         return answer
 
-    def _record_gap(self, query: str, answer: Answer, notice: Callable[[str], None] | None) -> None:
-        """Count a search that found nothing close. Never fails a search: a damaged or
-        unwritable gaps file is left as it is, and said so where someone can see it."""
+    def note_gap(self, query: str, best: float, notice: Callable[[str], None] | None = None) -> None:
+        """Count a challenge that found nothing close (``best``: the nearest relevance), if
+        counting is on. Never fails a search: a damaged or unwritable gaps file is left as
+        it is, and said so where someone can see it."""
+        if not self.record_gaps:
+            return
         try:
-            gap_log.record(self.data_dir, query, max((r.relevance for r in answer.results), default=0.0))
+            gap_log.record(self.data_dir, query, best)
         except (KbError, OSError) as exc:
             if notice:
                 notice(f"the search was not counted in kb gaps: {exc}")

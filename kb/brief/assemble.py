@@ -84,13 +84,16 @@ def assemble(
     sources = _Sources(content.documents)
     if vectors is None:
         vectors = kb.searcher().encoder.encode(kb.dense_texts(text))  # once, for all six searches
-    found = _close(kb.find(text, MAX_CASE_STUDIES, "case-study", "hybrid", None, None, vectors, **given), content)
+    nearest: list[float] = []  # the best relevance of each search, for kb gaps
+    found = _close(_searched(kb.find(text, MAX_CASE_STUDIES, "case-study", "hybrid", None, None, vectors, False, **given), nearest), content)
     case_studies = [_case_study(entry, r, content, base, sources) for entry, r in found if isinstance(entry, CaseStudy)]
     sections = []
     for entry_type, heading, most in SECTIONS:
-        chosen = _close(kb.find(text, most, entry_type, vectors=vectors), content)
+        chosen = _close(_searched(kb.find(text, most, entry_type, vectors=vectors, count_gap=False), nearest), content)
         sections.append(Section(entry_type, heading, [_item(entry, r, base, sources) for entry, r in chosen]))
     pages = [Page(c.title, c.url) for c in case_studies] + [Page(i.title, i.url) for s in sections for i in s.items]
+    if not pages:  # the challenge, counted once for kb gaps (not each of its searches)
+        kb.note_gap(text, max(nearest, default=0.0))
     return Brief(
         challenge=text,
         date=(on or dt.date.today()).isoformat(),
@@ -103,6 +106,11 @@ def assemble(
         pages=pages,
         nothing_close=not pages,
     )
+
+
+def _searched(results: list[Result], nearest: list[float]) -> list[Result]:
+    nearest.extend(r.relevance for r in results)
+    return results
 
 
 def _close(results: list[Result], content: Content) -> list[tuple[EntryBase, Result]]:

@@ -34,7 +34,7 @@ OFF_TOPIC = "how to bake sourdough bread"
 @pytest.fixture
 def mini_kb(built_mini: tuple[Path, Path]) -> KnowledgeBase:
     content, data = built_mini
-    return KnowledgeBase.open(content, data)
+    return KnowledgeBase(content, data, record_gaps=False)  # shared by the session: counts nothing
 
 
 @pytest.fixture

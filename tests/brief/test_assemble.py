@@ -148,3 +148,11 @@ def test_a_brief_on_the_real_content(real_index: Path) -> None:
     other = kb.brief("care navigators in general practice", on=DAY)  # chosen for the challenge, not a fixed list
     assert {i.id for i in every_item(other)} != {i.id for i in every_item(brief)}
     assert kb.brief("parking permits for the hospital car park", on=DAY).nothing_close
+
+
+def test_a_brief_with_nothing_close_counts_its_challenge_once_for_kb_gaps(fresh_mini: tuple[Path, Path]) -> None:
+    content, data = fresh_mini
+    kb = KnowledgeBase.open(content, data)
+    assert kb.brief(OFF_TOPIC, on=DAY).nothing_close
+    assert kb.brief(MINI_CHALLENGE, on=DAY).case_studies  # close: not counted, though some sections found nothing
+    assert [(g.query, g.count) for g in kb.gaps()] == [(OFF_TOPIC, 1)]

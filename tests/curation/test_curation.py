@@ -154,7 +154,7 @@ def test_token_create_list_revoke(project: tuple[Path, Path], kb_cli) -> None:
     assert kb_cli("token", "create", "--name", "bad name/../x").exit_code == 2
 
     listed = json.loads(kb_cli("token", "list", "--json").stdout)
-    assert listed == [{"name": "rcn-curators", "created": listed[0]["created"], "revoked": None}]
+    assert listed == [{"name": "rcn-curators", "role": "contributor", "created": listed[0]["created"], "revoked": None}]
     assert token not in kb_cli("token", "list").output
 
     assert kb_cli("token", "revoke", "rcn-curators").exit_code == 0

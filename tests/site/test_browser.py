@@ -66,7 +66,7 @@ def test_finder_page_returns_results_from_kb_serve(server, page) -> None:
     page.keyboard.press("Enter")  # keyboard only: no mouse needed
     page.locator("#kb-finder-results li").first.wait_for(timeout=20_000)
     items = page.locator("#kb-finder-results li")
-    assert items.count() == 10  # the first ten of every entry type; facets narrow them
+    assert 1 <= items.count() <= 10  # the close ones (at most ten at first) of every entry type; facets narrow them
     assert "Dementia outreach" in items.first.inner_text()
     assert "Why it matched:" in items.first.inner_text()
     page.screenshot(path=str(ARTIFACTS / "finder.png"), full_page=True)
