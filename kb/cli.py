@@ -377,7 +377,7 @@ def serve(
             raise typer.Exit(1)
         warn(f"the content has problems (above): serving the last good version, {state.version} of {state.published_at}")
     publisher = PublisherProcess(kb.root, kb.data_dir, sync_every)
-    err.print(f"[green]kb is serving[/] the learning site at http://{host}:{port}/ and the API at http://{host}:{port}/api/docs")
+    err.print(f"[green]kb is serving[/] the learning site at http://{host}:{port}/ and the API at http://{host}:{port}/api/docs", soft_wrap=True)
     if read_only:
         err.print(f"read-only replica: submissions are refused with 405{f', naming {escape(primary)}' if primary else ''}")
     try:
