@@ -251,3 +251,11 @@ REVIEW_RESPONSES: Responses = {
     404: {"model": Message, "description": "No such pending submission (or not one of yours)"},
     429: {"model": Message, "description": "Too many requests with this token; see Retry-After"},
 }
+
+
+class DraftCheck(BaseModel):
+    """A draft checked as `kb validate` checks a file, and the entries very like it."""
+
+    valid: Literal[True] = Field(description="The draft has no problem: it can be submitted (problems are a 422, as for a submission).")
+    similar: list[SimilarEntryModel] = Field(description="Existing entries of its type very like it (a likely duplicate), most similar first.")
+    warnings: list[str] = Field(description="One readable warning per similar entry.")

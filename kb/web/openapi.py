@@ -34,7 +34,9 @@ def complete_spec(spec: dict[str, Any], kb: KnowledgeBase, searcher: Searcher, r
         declare_parameter(spec, "/api/entries", name, enum=sorted(kb.filter_choices(name)))
     declare_parameter(spec, "/api/entries/{entry_id}", "entry_id", enum=sorted(e.id for e in kb.content.published()))
     declare_parameter(spec, "/api/entries/{entry_id}/similar", "entry_id", enum=sorted(searcher.position))
-    declare_body(spec, "/api/submissions", Vocabulary.of(kb.content))
+    vocabulary = Vocabulary.of(kb.content)
+    for path in ("/api/submissions", "/api/drafts/check"):  # both take an entry, checked the same way
+        declare_body(spec, path, vocabulary)
     if replica is not None:
         declare_read_only(spec, "/api/submissions", replica.refusal("submissions", "/api/submissions"))
 

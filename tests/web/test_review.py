@@ -15,7 +15,7 @@ import pytest
 from kb.core import KnowledgeBase
 from kb.curation import audit, tokens
 from kb.web.app import create_app
-from tests.conftest import new_case_study
+from tests.conftest import MINI_ENTRIES, new_case_study
 
 
 def call(app: Any, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -185,3 +185,29 @@ def test_kb_token_create_prints_an_invite_link_then_the_token(fresh_mini: tuple[
     assert holder is not None and holder.role == "reviewer"
     listed = CliRunner().invoke(cli, ["token", "list", "--json", "--content", str(content), "--data", str(data)])
     assert json.loads(listed.stdout)[0]["role"] == "reviewer"
+
+
+def test_check_says_every_problem_at_its_field_and_stores_nothing(site: dict[str, Any]) -> None:
+    app, auth = site["app"], site["auth"]
+    pending = sorted(p.name for p in (site["submissions"] / "pending").iterdir())
+    draft = sent("draft-one") | {"summary": "", "organisation_kind": "vangard"}
+    checked = call(app, "POST", "/api/drafts/check", json=draft, headers=auth["college"])
+    assert checked.status_code == 422, checked.text  # exactly as POST /api/submissions would refuse it
+    problems = checked.json()["detail"]
+    fields = {tuple(p["loc"]) for p in problems}
+    assert ("body", "summary") in fields and ("body", "organisation_kind") in fields
+    assert any("did you mean 'vanguard'" in p["msg"] for p in problems)
+    assert all(p["line"] >= 1 and p["column"] >= 1 for p in problems)
+    assert sorted(p.name for p in (site["submissions"] / "pending").iterdir()) == pending
+    assert call(app, "POST", "/api/drafts/check", json=draft).status_code == 401
+
+
+def test_check_warns_of_a_likely_duplicate_before_it_is_sent(site: dict[str, Any]) -> None:
+    app, auth = site["app"], site["auth"]
+    original = next(e for e in MINI_ENTRIES["case_studies"] if e["id"] == "dementia-outreach")
+    copy = {k: v for k, v in original.items() if k not in {"status", "added"}} | {"id": "outreach-again"}
+    body = call(app, "POST", "/api/drafts/check", json=copy, headers=auth["college"]).json()
+    assert body["valid"] is True
+    assert [s["id"] for s in body["similar"]] == ["dementia-outreach"]
+    assert body["warnings"][0].startswith("this draft is very similar to 'dementia-outreach'")
+    assert not (site["submissions"] / "pending" / "outreach-again.yaml").exists()
