@@ -36,21 +36,11 @@ import pytest
 
 from kb.core import KnowledgeBase
 from kb.web.app import create_app
-from tests.conftest import KB, REAL_CONTENT, ROOT, _restamp, env_with
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, KB, REAL_CONTENT, ROOT, _restamp, env_with
 from tests.helpers import kb_serve, published_site
 
 SECRET = "kb-test-secret-7d1f"  # in a file beside content/ and site/: must never be served
 SCHEMATHESIS = str(ROOT / ".venv" / "bin" / "schemathesis") if (ROOT / ".venv" / "bin" / "schemathesis").exists() else "schemathesis"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
@@ -504,7 +494,7 @@ def test_real_pages_in_chromium_break_no_content_security_policy(served: Served)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
             console: list[str] = []
