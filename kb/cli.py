@@ -627,7 +627,7 @@ def review_list(as_json: bool = JsonOpt, content: Path | None = ContentOpt) -> N
 @review_app.command("show")
 @friendly
 def review_show(entry_id: str = typer.Argument(..., metavar="ID"), content: Path | None = ContentOpt) -> None:
-    """A submission in full, and a diff against any entry with the same title."""
+    """A submission in full, and a diff against an entry with the same title, or else the most similar one."""
     from kb.curation.review import review
     from kb.curation.store import similar_warning
 
@@ -638,8 +638,8 @@ def review_show(entry_id: str = typer.Argument(..., metavar="ID"), content: Path
     for similar in sub.similar:
         warn(similar_warning(f"'{sub.id}'", similar))
     sys.stdout.write(seen.text)
-    if seen.same_title is not None:
-        err.print(Text(f"\nan entry with the same title exists: {seen.same_title}; the changes from it:", style="yellow"))
+    if seen.compared is not None:
+        err.print(Text(f"\ncompared with {seen.compared} (the same title, or the most similar entry); the changes from it:", style="yellow"))
         sys.stdout.write(seen.diff or "(no differences)\n")
 
 

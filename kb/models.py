@@ -12,11 +12,14 @@ import datetime as dt
 from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from kb.entry_types import AIMS, ENTRY_TYPES, MAX_ID, SLUG_PATTERN
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=MAX_ID)]
 Text = Annotated[str, Field(min_length=1)]
+# Prose of a sentence or more: the contribute page gives it a text area, not one line.
+LONG: JsonDict = {"x-kb-long": True}
 
 
 class Strict(BaseModel):
@@ -87,7 +90,7 @@ class Caveat(Strict):
     Clinicians deciding whether to copy a model need these beside the figures they qualify,
     so they are data, not prose buried in ``detail``."""
 
-    text: Text = Field(description="The caveat, in our own words.")
+    text: Text = Field(description="The caveat, in our own words.", json_schema_extra=LONG)
     source: SourceRef | None = Field(None, description="Where the source says so, if not the first source of what it qualifies.")
 
 
@@ -175,8 +178,8 @@ class EntryBase(Strict):
     id: Slug = Field(description="Slug, equal to the file name without `.yaml`.")
     type: str = Field(description="The entry type; each type's model allows only its own name.")
     title: Text = Field(description="Title as a reader would look for it.")
-    summary: Text = Field(description="One to three sentences that stand on their own.", max_length=1200)
-    detail: str | None = Field(None, description="Longer explanation in our own words.")
+    summary: Text = Field(description="One to three sentences that stand on their own.", max_length=1200, json_schema_extra=LONG)
+    detail: str | None = Field(None, description="Longer explanation in our own words.", json_schema_extra=LONG)
     themes: list[Slug] = Field(default_factory=list, description="Theme ids from taxonomy.yaml.")
     aliases: list[str] = Field(default_factory=list, description="Other spellings and names, so search finds either.")
     sources: list[SourceRef] = Field(min_length=1, description="Where the facts come from.")
@@ -204,10 +207,10 @@ class EntryBase(Strict):
 class Outcomes(Strict):
     """Outcomes by the Quadruple Aim. Leave an aim out when the source reports nothing for it."""
 
-    population_health: str | None = Field(None, description="Better health for the population.")
-    individual_experience: str | None = Field(None, description="Better experience of care for people.")
-    cost: str | None = Field(None, description="Lower cost per head / savings.")
-    staff_experience: str | None = Field(None, description="Joy and meaning for staff in providing care.")
+    population_health: str | None = Field(None, description="Better health for the population.", json_schema_extra=LONG)
+    individual_experience: str | None = Field(None, description="Better experience of care for people.", json_schema_extra=LONG)
+    cost: str | None = Field(None, description="Lower cost per head / savings.", json_schema_extra=LONG)
+    staff_experience: str | None = Field(None, description="Joy and meaning for staff in providing care.", json_schema_extra=LONG)
 
 
 class Metric(Strict):
@@ -265,8 +268,8 @@ class CaseStudy(EntryBase):
     organisation_kind: OrganisationKind = Field(description="What kind of organisation leads it.")
     vanguard_types: list[VanguardType] = Field(default_factory=list, description="Vanguard types, where a vanguard.")
     place: str | None = Field(None, description="Place or footprint, e.g. 'Isle of Wight'.")
-    challenge: str | None = Field(None, description="The workforce issues faced.")
-    approach: Text = Field(description="What they did.")
+    challenge: str | None = Field(None, description="The workforce issues faced.", json_schema_extra=LONG)
+    approach: Text = Field(description="What they did.", json_schema_extra=LONG)
     outcomes: Outcomes = Field(default_factory=Outcomes, description="Outcomes by the Quadruple Aim.")
     metrics: list[Metric] = Field(default_factory=list, description="Measured results, exactly as given.")
     roles: list[Slug] = Field(default_factory=list, description="Role ids (taxonomy) introduced or redesigned.")
@@ -274,7 +277,7 @@ class CaseStudy(EntryBase):
     barriers: list[Slug] = Field(default_factory=list, description="Ids of barrier entries it illustrates.")
     population_groups: list[Slug] = Field(default_factory=list, description="Population group ids (taxonomy).")
     care_settings: list[Slug] = Field(default_factory=list, description="Care setting ids (taxonomy).")
-    quote: str | None = Field(None, description="A short attributed quotation, if the source gives one.")
+    quote: str | None = Field(None, description="A short attributed quotation, if the source gives one.", json_schema_extra=LONG)
 
 
 class Illustrated(EntryBase):

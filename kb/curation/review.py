@@ -28,7 +28,7 @@ class Review:
 
     submission: Submission
     text: str  # the entry as it would be written
-    same_title: Path | None  # an entry already in the content with the same title
+    compared: Path | None  # the entry it is compared with: the same title, else the most similar
     diff: str  # unified diff from that entry's file to this submission ('' if none)
 
 
@@ -39,11 +39,20 @@ def _same(title: str) -> str:
 def review(kb: KnowledgeBase, store: SubmissionStore, entry_id: str) -> Review:
     submission = store.get(entry_id)
     text = render_entry_data(submission.entry)
+    path = _compared(kb, submission)
+    return Review(submission, text, path, _diff(path, text, submission.id) if path else "")
+
+
+def _compared(kb: KnowledgeBase, submission: Submission) -> Path | None:
+    """The existing entry a reviewer should hold it against: one with the same title (an
+    edit, or a resubmission), else the most similar one found when it was submitted."""
     for entry in kb.content.entries.values():
         if _same(entry.title) == _same(submission.title):
-            path = kb.content.files[entry.id]
-            return Review(submission, text, path, _diff(path, text, submission.id))
-    return Review(submission, text, None, "")
+            return kb.content.files[entry.id]
+    for similar in submission.similar:  # most similar first
+        if similar.get("id") in kb.content.files:
+            return kb.content.files[similar["id"]]
+    return None
 
 
 def _diff(path: Path, text: str, submission_id: str) -> str:

@@ -171,6 +171,39 @@ def similar_to(
     return sorted(found, key=lambda f: (-f.similarity, f.id)), notes
 
 
+def similar_to_draft(
+    draft: EntryBase, content: Content, data_dir: Path, encoder: Encoder | None = None, threshold: float = SIMILAR_THRESHOLD
+) -> list[SimilarEntry]:
+    """Indexed entries of the draft's type very like an unfinished entry, each compared on
+    the fields the draft has so far: a draft of a title and a summary against the others'
+    titles and summaries, since a whole entry's centre drifts away from any one part of it
+    (a copied title and summary scored 0.73 to 0.88 against the whole entry's centre)."""
+    from kb.search.passages import passages
+
+    version = IndexVersion.current(data_dir)
+    fields = {p.field for p in passages(draft)}
+    if version is None or not fields:
+        return []
+    encoder = encoder or Catalogue.load(data_dir).encoder()  # type: ignore[union-attr]  # an index exists
+    if encoder is None:
+        return []
+    mine = entry_vector(draft, encoder)
+    vectors = version.vectors(mmap=True)
+    rows: dict[str, list[int]] = {}
+    for row, passage in enumerate(version.passages):
+        if passage["field"] in fields:
+            rows.setdefault(passage["entry_id"], []).append(row)
+    found = []
+    for entry_id, kept in rows.items():
+        other = content.entries.get(entry_id)
+        if other is None or other.type != draft.type or other.status == "draft":
+            continue
+        score = float(normalise(np.asarray(vectors[kept].mean(axis=0))) @ mine)
+        if score >= threshold:
+            found.append(SimilarEntry(other.id, other.type, other.title, round(score, 3)))
+    return sorted(found, key=lambda f: (-f.similarity, f.id))
+
+
 @dataclass(frozen=True)
 class SimilarPair:
     """Two entries of the content folder that look like duplicates of each other."""

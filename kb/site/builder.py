@@ -155,6 +155,15 @@ class SiteBuilder:
         out.append(self.cite_section(entry, page))
         return "".join(out)
 
+    def preview(self, entry: EntryBase) -> str:
+        """The page of an entry not yet in the content (a draft, a submission), as it
+        will be once published."""
+        if isinstance(entry, CaseStudy):
+            self.evidence[entry.id] = evidence_of(entry, self.content.documents)
+            self.case_studies.append(entry)
+        self.by_id[entry.id] = entry
+        return self.entry(entry)
+
     # --- evidence, tags, contact and citation: the head and foot of an entry's page --------
 
     def evidence_line(self, case: CaseStudy, page: str) -> str:

@@ -5,7 +5,7 @@ Every response is a pydantic model, so the OpenAPI spec at ``/api/openapi.json``
 exact, and it is completed from the loaded content when the app is created. Every error
 is JSON. Every response, of the API and of the site, carries the security headers
 described in SECURITY.md. The parts, each in its module of kb.web: one router per area
-(search, entries, submissions, service), what they are given (deps), the error handlers
+(search, entries, submissions, drafts, review, service), what they are given (deps), the error handlers
 (errors), the catch-all for /api (fallback), the headers (security), the spec (openapi).
 """
 
@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from kb.core import KnowledgeBase
 from kb.publishing.state import read_state
-from kb.web import brief, entries, fallback, review, search, service, submissions
+from kb.web import brief, drafts, entries, fallback, review, search, service, submissions
 from kb.web.deps import Replica, Services
 from kb.web.docs import OPENAPI_URL, TITLE
 from kb.web.edition import EditionWatcher, PublishedSite
@@ -28,7 +28,7 @@ from kb.web.errors import HANDLERS
 from kb.web.openapi import complete_spec
 from kb.web.security import KbApi
 
-ROUTERS = (search.router, brief.router, entries.router, service.router, submissions.router, review.router)  # in the order the spec lists them
+ROUTERS = (search.router, brief.router, entries.router, service.router, submissions.router, drafts.router, review.router)  # in the order the spec lists them
 
 
 def create_app(kb: KnowledgeBase, site_dir: Path | None = None, *, read_only: bool = False, primary: str | None = None) -> FastAPI:

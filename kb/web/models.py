@@ -224,8 +224,14 @@ class SubmissionDetail(SubmissionStatus):
     entry: dict[str, Any] = Field(description="The entry as sent, with what the server set.")
     text: str = Field(description="The entry as it will be written into content/ (YAML).")
     sources: list[CitedSource] = Field(description="The sources it cites.")
-    similar_entry: str | None = Field(None, description="The id of an existing entry with the same title, if any.")
+    similar_entry: str | None = Field(None, description="The id of the existing entry it is compared with: one with the same title, else the most similar one.")
     diff: str = Field(description="Unified diff from that entry's file to this submission ('' if none).")
+    preview: str = Field(description="Its page as the site will show it (HTML, every value escaped), or '' if it no longer checks out.")
+
+
+class TokenHolder(BaseModel):
+    name: str = Field(description="The token's name: who submits or reviews with it.")
+    role: Literal["contributor", "reviewer"]
 
 
 class Rejection(BaseModel):
@@ -259,3 +265,32 @@ class DraftCheck(BaseModel):
     valid: Literal[True] = Field(description="The draft has no problem: it can be submitted (problems are a 422, as for a submission).")
     similar: list[SimilarEntryModel] = Field(description="Existing entries of its type very like it (a likely duplicate), most similar first.")
     warnings: list[str] = Field(description="One readable warning per similar entry.")
+    preview: str = Field(description="Its page as the site will show it once published (HTML, every value escaped).")
+
+
+class SimilarDrafts(BaseModel):
+    """Existing entries very like a draft, however unfinished."""
+
+    similar: list[SimilarEntryModel] = Field(description="Entries of the draft's type very like it, most similar first.")
+    warnings: list[str] = Field(description="One readable warning per similar entry.")
+
+
+class FormField(BaseModel):
+    """How the contribute page shows one field of the entry models."""
+
+    label: str = Field(description="Its visible, accessible name.")
+    hint: str = Field("", description="Help shown under it.")
+
+
+class DraftForm(BaseModel):
+    """What the contribute page builds its form from: the entry models' JSON Schema (as
+    a submission is checked), and the names of what the ids in it refer to."""
+
+    types: dict[str, str] = Field(description="Entry type → its name, in the order offered.")
+    body: dict[str, Any] = Field(description="The submission body's JSON Schema: one of the entry models, by `type`.")
+    components: dict[str, Any] = Field(description="The schemas `body` refers to (#/components/schemas/NAME).")
+    choices: dict[str, dict[str, str]] = Field(description="For each field naming other things by id (themes, entries, documents): id → its name.")
+    fields: dict[str, FormField] = Field(description="Labels and hints that differ from the schema's own titles and descriptions.")
+    server_set: list[str] = Field(description="Fields the server fills in: not shown.")
+    asked_first: list[str] = Field(description="Optional fields asked with the required ones (the server fills them in when left empty).")
+    urls: dict[str, str] = Field(description="Entry type → where its pages are on the site (an entry's page is this plus its id and '/').")

@@ -13,9 +13,9 @@ from kb.curation.review import Approved, approve, reject, review
 from kb.curation.store import Decided, Submission, similar_warning
 from kb.entry_types import SLUG, entry_url
 from kb.errors import QueryError, UnknownSubmission, WriteFailed
-from kb.models import SourceRef
+from kb.models import ENTRY_MODELS, SourceRef
 from kb.web.deps import Holder, Reviewer, Services, Shared, writable
-from kb.web.models import ERRORS, REVIEW_RESPONSES, ApprovalReceipt, CitedSource, Message, Rejection, SubmissionDetail, SubmissionStatus
+from kb.web.models import ERRORS, REVIEW_RESPONSES, ApprovalReceipt, CitedSource, Message, Rejection, SubmissionDetail, SubmissionStatus, TokenHolder
 from kb.web.text import check_text
 
 router = APIRouter(tags=["curation"])
@@ -55,6 +55,13 @@ def decided_status(decided: Decided) -> SubmissionStatus:
     )
 
 
+@router.get("/api/me", response_model=TokenHolder, responses={401: REVIEW_RESPONSES[401]})
+def me(holder: Holder) -> TokenHolder:
+    """Whose token this is and its role: the contribute and review pages say who is
+    signed in, and the review page tells a contributor it needs a reviewer's token."""
+    return TokenHolder(name=holder.name, role="reviewer" if holder.role == "reviewer" else "contributor")
+
+
 @router.get("/api/submissions", response_model=list[SubmissionStatus], responses=REVIEW_RESPONSES)
 def submissions(holder: Holder, shared: Shared) -> list[SubmissionStatus]:
     """A reviewer: every pending submission, oldest first. A contributor: their own, pending
@@ -80,9 +87,23 @@ def submission(entry_id: str, holder: Holder, shared: Shared) -> SubmissionDetai
         entry=found.entry,
         text=seen.text,
         sources=[CitedSource(document=s.document, title=documents[s.document].title if s.document in documents else "", where=s.label()) for s in sources],
-        similar_entry=seen.same_title.stem if seen.same_title else None,
+        similar_entry=seen.compared.stem if seen.compared else None,
         diff=seen.diff,
+        preview=_preview(kb, found),
     )
+
+
+def _preview(kb: KnowledgeBase, found: Submission) -> str:
+    """Its page as the site will show it; '' if it no longer fits the models."""
+    from pydantic import ValidationError
+
+    from kb.site.preview import render
+
+    model = ENTRY_MODELS.get(found.type or "")
+    try:
+        return render(kb, model.model_validate(found.entry)) if model else ""
+    except ValidationError:
+        return ""
 
 
 def _pending(shared: Services, entry_id: str, only_from: str | None) -> Submission:

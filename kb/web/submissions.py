@@ -4,17 +4,16 @@ type (415), then the entry (422, 409) and storing it (503)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
-from kb.curation.body import JSON_TYPES, MAX_BODY_BYTES, YAML_TYPES, ServerFields, media_type, parse_body
-from kb.curation.checks import look_for_similar
+from kb.curation.body import JSON_TYPES, MAX_BODY_BYTES, YAML_TYPES, media_type
 from kb.curation.store import Received, receive
 from kb.errors import EntryExists, EntryInvalid, SubmissionExists
-from kb.web.deps import Contributor, Services, Shared, contributor, writable
-from kb.web.models import SUBMISSION_RESPONSES, DraftCheck, SimilarEntryModel, SubmissionReceipt
+from kb.web.deps import Contributor, Services, Shared, writable
+from kb.web.models import SUBMISSION_RESPONSES, SimilarEntryModel, SubmissionReceipt
 from kb.web.strict import wrong_types
 
 router = APIRouter(tags=["curation"])
@@ -84,32 +83,6 @@ def accept(shared: Services, body: bytes, media: str, who: str) -> Received:
     if problems:
         raise EntryInvalid(sorted(problems))
     return receive(shared.origin, shared.store, content, body, media, who, shared.searcher.encoder)
-
-
-@router.post(
-    "/api/drafts/check",
-    response_model=DraftCheck,
-    responses={k: v for k, v in SUBMISSION_RESPONSES.items() if k in (401, 413, 415, 422)},
-    openapi_extra={"requestBody": ENTRY_BODY},
-)
-async def check(request: Request, who: Annotated[str, Depends(contributor)], shared: Shared) -> DraftCheck:
-    """Check a draft exactly as a submission is checked (`kb validate`'s rules): a 422
-    lists every problem at its field, as `POST /api/submissions` would; a clean draft gets
-    the existing entries very like it. Nothing is stored. What the contribute form calls
-    on "Check" and as the contributor types."""
-    media = check_headers(request)
-    body = await read_body(request)
-    return await run_in_threadpool(check_draft, shared, body, media, who)
-
-
-def check_draft(shared: Services, body: bytes, media: str, who: str) -> DraftCheck:
-    content = shared.live.get()
-    problems = wrong_types(body, media, content, who)
-    entry, found = parse_body(body, media, content, server=ServerFields(who))
-    if problems or found or entry is None:
-        raise EntryInvalid(sorted(problems or found))
-    similar, _ = look_for_similar(shared.origin, entry, shared.searcher.encoder, content)
-    return DraftCheck(valid=True, similar=[SimilarEntryModel(**vars(s)) for s in similar], warnings=[s.message("this draft") for s in similar])
 
 
 def receipt(received: Received) -> SubmissionReceipt:
