@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -68,3 +70,15 @@ def published_site(data: Path) -> Path:
     site = state.site_dir(data)
     assert site is not None
     return site
+
+
+def call(app: Any, method: str, path: str, *, raise_app_exceptions: bool = True, **kwargs: Any) -> httpx.Response:
+    """One request to an ASGI app, in process (httpx's ASGI transport). With
+    ``raise_app_exceptions=False`` a 500 is an answer rather than an exception."""
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kb.test", timeout=120) as client:
+            return await client.request(method, path, **kwargs)
+
+    return asyncio.run(go())

@@ -46,6 +46,15 @@ FORM_FIELDS: dict[str, FormField] = {
     "document": FormField(label="Source document", hint="The report the facts come from."),
     "page": FormField(label="Page", hint="A page number or range, such as 14 or 14-15. Give a page or a section."),
     "section": FormField(label="Section", hint="The part and heading, where the report is cited by section."),
+    "themes": FormField(label="Themes", hint="What it is about. Type to narrow the list."),
+    "roles": FormField(label="Roles", hint="Roles it introduced or redesigned."),
+    "population_groups": FormField(label="Population groups", hint="Who the care is for."),
+    "care_settings": FormField(label="Care settings", hint="Where the care is given."),
+    "enablers": FormField(label="Enablers", hint="Enablers already in the knowledge base that it shows at work."),
+    "barriers": FormField(label="Barriers", hint="Barriers already in the knowledge base that it met."),
+    "case_studies": FormField(label="Case studies", hint="Case studies already in the knowledge base that show it."),
+    "direction": FormField(label="Direction", hint="Whether the figure went up or down, stayed the same, or is a level (a count or a share)."),
+    "qualifier": FormField(label="Qualifier", hint="The source's own hedge on the number, such as 'almost' in 'almost 100%'."),
     "contact": FormField(label="Contact", hint="A role, a team or a public address; never a private person's details without their consent."),
 }
 

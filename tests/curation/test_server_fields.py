@@ -5,29 +5,20 @@ receipt says so."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
 from kb.core import KnowledgeBase
 from kb.curation import tokens
 from kb.web.app import create_app
+from tests.helpers import call
 
 PENDING = ("submissions", "pending")
-
-
-def call(app: Any, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kb.test") as client:
-            return await client.request(method, path, **kwargs)
-
-    return asyncio.run(go())
 
 
 def minimal(entry_id: str = "server-filled", **extra: Any) -> dict[str, Any]:

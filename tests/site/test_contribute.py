@@ -69,7 +69,10 @@ def served(built_mini: tuple[Path, Path], tmp_path_factory: pytest.TempPathFacto
     base = f"http://127.0.0.1:{port}"
     log = (root / "serve.log").open("w")
     proc = subprocess.Popen(
-        [KB, "serve", "--port", str(port), "--content", str(root / "content"), "--data", str(root / ".kb")], env=env_with(), stdout=log, stderr=subprocess.STDOUT
+        [KB, "serve", "--port", str(port), "--content", str(root / "content"), "--data", str(root / ".kb")],
+        env=env_with(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_until_responds(f"{base}/api/health", proc, timeout=300)
@@ -197,7 +200,7 @@ def test_the_whole_loop_from_invite_to_live_page(served, context) -> None:
     started = time.monotonic()
     reviewer.get_by_role("button", name="Approve").click()
     detail.get_by_text(re.compile(r"Live after \d+ s")).wait_for(timeout=LIVE_WITHIN * 1000)
-    print(f"\nApprove to live in the browser: {time.monotonic() - started:.1f} s")  # noqa: T201 (the closing note's figure)
+    print(f"\nApprove to live in the browser: {time.monotonic() - started:.1f} s")
 
     # Live: its page, and the finder finds it; no restart happened.
     assert httpx.get(f"{base}/case-studies/{entry_id}/").status_code == 200
@@ -253,7 +256,10 @@ def test_the_form_can_be_completed_with_the_keyboard_alone(served, context) -> N
 
     tab_to("Entry type")
     page.keyboard.press("Home")  # the first type: case study
-    for name, text in [("Title", "Link workers in a rural practice"), ("Summary", "Link workers joined a rural practice to connect patients with community groups.")]:
+    for name, text in [
+        ("Title", "Link workers in a rural practice"),
+        ("Summary", "Link workers joined a rural practice to connect patients with community groups."),
+    ]:
         tab_to(name)
         page.keyboard.type(text)
     tab_to("Source document")
@@ -270,6 +276,28 @@ def test_the_form_can_be_completed_with_the_keyboard_alone(served, context) -> N
     page.keyboard.press("Enter")
     page.locator("#kb-contribute-done").get_by_role("heading", name="Submitted").wait_for(timeout=20_000)
     assert "link-workers-in-a-rural-practice" in page.locator("#kb-contribute-done").inner_text()
+
+
+def test_the_form_has_a_control_for_every_field_of_each_model(served, context) -> None:
+    """Generated from the schema: every field of the model is asked, but those the server sets."""
+    from kb.models import ENTRY_MODELS
+    from kb.web.openapi import SERVER_SET
+
+    page = context().new_page()
+    open_form(page, str(served["contributor"]))
+    for entry_type, name in [("case-study", "Case study"), ("top-tip", "Top tip"), ("enabler", "Enabler"), ("barrier", "Barrier")]:
+        page.get_by_label("Entry type").select_option(label=name)
+        shown = page.eval_on_selector_all("#kb-contribute-fields > .kb-fields > .kb-field", "boxes => boxes.map(b => b.dataset.name)")
+        expected = set(ENTRY_MODELS[entry_type].model_fields) - (set(SERVER_SET) - {"contributor"}) - {"type", "reviewed_by"}
+        assert sorted(shown) == sorted(expected), entry_type
+    assert page.locator("#kb-contribute-fields textarea[id]").count() >= 3  # long text gets a text area
+    page.get_by_label("Entry type").select_option(label="Case study")
+    page.get_by_role("button", name="Add metric").click()
+    assert page.get_by_role("group", name="Metric 1").get_by_label("Measure").is_visible()
+    page.get_by_role("button", name="Remove metric 1").click()
+    assert page.get_by_role("group", name="Metric 1").count() == 0
+    page.get_by_label("Filter themes").fill("demen")
+    assert page.get_by_label("Dementia").is_visible()
 
 
 def test_a_closed_tab_loses_nothing(served, context) -> None:
@@ -330,7 +358,8 @@ def test_no_serious_or_critical_axe_violation_on_either_page(served, context, vi
     page.get_by_role("button", name="Check").click()
     page.frame_locator("iframe[title='Preview of your entry']").get_by_role("heading", name=TITLE).wait_for(timeout=20_000)
     found["contribute-preview"] = axe_check(page, "contribute-preview", width)
-    page.locator("#kb-contribute-preview").screenshot(path=str(ARTIFACTS / f"contribute-preview-{width}.png"))
+    page.locator("#kb-contribute-preview h2").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"contribute-preview-{width}.png"))
     page.evaluate("localStorage.clear()")
 
     reviewer = context(viewport).new_page()

@@ -14,7 +14,6 @@ Schema cannot state.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import hashlib
@@ -36,6 +35,7 @@ import pytest
 
 from kb.core import KnowledgeBase
 from kb.web.app import create_app
+from tests import helpers
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, KB, REAL_CONTENT, ROOT, _restamp, env_with
 from tests.helpers import kb_serve, published_site
 
@@ -76,12 +76,7 @@ def mini_app(built_mini: tuple[Path, Path]) -> Any:
 
 
 def call(app: Any, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a 500 is an answer here
-        async with httpx.AsyncClient(transport=transport, base_url="http://kb.test") as client:
-            return await client.request(method, path, **kwargs)
-
-    return asyncio.run(go())
+    return helpers.call(app, method, path, raise_app_exceptions=False, **kwargs)  # a 500 is an answer here
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ submissions with a 405 that names the primary (issue 12, item 3)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from kb.core import KnowledgeBase
 from kb.curation import tokens
 from kb.web.app import create_app
 from tests.conftest import KB, env_with
-from tests.helpers import kb_serve
+from tests.helpers import call, kb_serve
 
 PRIMARY = "https://kb.example.org"
 ENTRY = {
@@ -30,14 +29,6 @@ ENTRY = {
     "approach": "An approach.",
     "sources": [{"document": "doc-a", "page": 3}],
 }
-
-
-def call(app: Any, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kb.test") as client:
-            return await client.request(method, path, **kwargs)
-
-    return asyncio.run(go())
 
 
 def nothing_pending(content: Path) -> bool:

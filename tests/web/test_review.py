@@ -4,7 +4,6 @@ and reject, 401 and 403 in the usual JSON shape, and the audit log of every deci
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -15,36 +14,7 @@ import pytest
 from kb.core import KnowledgeBase
 from kb.curation import audit, tokens
 from kb.web.app import create_app
-from tests.conftest import MINI_ENTRIES, new_case_study
-
-
-def call(app: Any, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kb.test", timeout=120) as client:
-            return await client.request(method, path, **kwargs)
-
-    return asyncio.run(go())
-
-
-def sent(entry_id: str) -> dict[str, Any]:
-    return {k: v for k, v in new_case_study(entry_id, contributor="Dr Jane Contributor").items() if k not in {"status", "added"}}
-
-
-@pytest.fixture
-def site(fresh_mini: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """The app over a private mini project, two contributors, a reviewer, and two submissions
-    from the first contributor and one from the second."""
-    monkeypatch.delenv("KB_SUBMISSIONS", raising=False)
-    content, data = fresh_mini
-    auth = {
-        name: {"Authorization": f"Bearer {tokens.create(data, name, role)}"}
-        for name, role in [("college", "contributor"), ("vanguard", "contributor"), ("curator", "reviewer")]
-    }
-    app = create_app(KnowledgeBase.open(content, data))
-    for who, entry_id in [("college", "ambulance-pharmacists"), ("college", "second-pharmacists"), ("vanguard", "vanguard-own")]:
-        answer = call(app, "POST", "/api/submissions", json=sent(entry_id), headers=auth[who])
-        assert answer.status_code == 201, answer.text
-    return {"app": app, "auth": auth, "content": content, "submissions": content.parent / "submissions"}
+from tests.helpers import call
 
 
 def ids(answer: httpx.Response) -> list[str]:
@@ -185,29 +155,3 @@ def test_kb_token_create_prints_an_invite_link_then_the_token(fresh_mini: tuple[
     assert holder is not None and holder.role == "reviewer"
     listed = CliRunner().invoke(cli, ["token", "list", "--json", "--content", str(content), "--data", str(data)])
     assert json.loads(listed.stdout)[0]["role"] == "reviewer"
-
-
-def test_check_says_every_problem_at_its_field_and_stores_nothing(site: dict[str, Any]) -> None:
-    app, auth = site["app"], site["auth"]
-    pending = sorted(p.name for p in (site["submissions"] / "pending").iterdir())
-    draft = sent("draft-one") | {"summary": "", "organisation_kind": "vangard"}
-    checked = call(app, "POST", "/api/drafts/check", json=draft, headers=auth["college"])
-    assert checked.status_code == 422, checked.text  # exactly as POST /api/submissions would refuse it
-    problems = checked.json()["detail"]
-    fields = {tuple(p["loc"]) for p in problems}
-    assert ("body", "summary") in fields and ("body", "organisation_kind") in fields
-    assert any("did you mean 'vanguard'" in p["msg"] for p in problems)
-    assert all(p["line"] >= 1 and p["column"] >= 1 for p in problems)
-    assert sorted(p.name for p in (site["submissions"] / "pending").iterdir()) == pending
-    assert call(app, "POST", "/api/drafts/check", json=draft).status_code == 401
-
-
-def test_check_warns_of_a_likely_duplicate_before_it_is_sent(site: dict[str, Any]) -> None:
-    app, auth = site["app"], site["auth"]
-    original = next(e for e in MINI_ENTRIES["case_studies"] if e["id"] == "dementia-outreach")
-    copy = {k: v for k, v in original.items() if k not in {"status", "added"}} | {"id": "outreach-again"}
-    body = call(app, "POST", "/api/drafts/check", json=copy, headers=auth["college"]).json()
-    assert body["valid"] is True
-    assert [s["id"] for s in body["similar"]] == ["dementia-outreach"]
-    assert body["warnings"][0].startswith("this draft is very similar to 'dementia-outreach'")
-    assert not (site["submissions"] / "pending" / "outreach-again.yaml").exists()

@@ -53,7 +53,8 @@ document$.subscribe(function () {
   function hintOf(name, schema) {
     var own = spec.fields[name];
     if (own && own.hint) return own.hint;
-    return (schema.description || nonNull(schema).schema.description || "").split(" Also:")[0];
+    // The models' descriptions, for people rather than YAML: no `code` quotes.
+    return (schema.description || nonNull(schema).schema.description || "").split(" Also:")[0].replace(/`/g, "'");
   }
   function one(label) { return label.replace(/ses$/, "s").replace(/s$/, "").replace(/ie$/, "y"); }
   function modelOf(type) { return resolve({ $ref: spec.body.discriminator.mapping[type] }); }
@@ -207,7 +208,7 @@ document$.subscribe(function () {
         item.hidden = words && item.textContent.toLowerCase().indexOf(words) < 0 && !item.querySelector("input").checked;
       });
     });
-    if (ids.length > 8) box.append(filterLabel, filter);
+    box.append(filterLabel, filter);
     box.append(list);
   }
 
