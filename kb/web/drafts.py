@@ -126,7 +126,7 @@ def check_draft(shared: Services, body: bytes, media: str, who: str) -> DraftChe
 async def similar(request: Request, who: Writer, shared: Shared) -> SimilarDrafts:
     """Existing entries of the draft's type very like it (the duplicate warning's
     threshold), from whatever text it has so far: nothing else in it is checked. A draft
-    with no `type` or no text gets an empty list."""
+    with no `type` or no text gets an empty list; anything but a mapping, a 422."""
     media = check_headers(request)
     body = await read_body(request)
     return await run_in_threadpool(entries_like, shared, body, media)
@@ -137,6 +137,8 @@ def entries_like(shared: Services, body: bytes, media: str) -> SimilarDrafts:
         data = load_any(decode(body), json_first=media in JSON_TYPES).data
     except DocumentError as exc:
         raise EntryInvalid([Problem("draft", exc.position.line, exc.position.column, exc.message)]) from None
+    if not isinstance(data, dict):
+        raise EntryInvalid([Problem("draft", 1, 1, "send the draft as one mapping of fields (a JSON object or a YAML mapping)")])
     entry = draft_entry(data)
     if entry is None:
         return SimilarDrafts(similar=[], warnings=[])
@@ -148,10 +150,10 @@ def entries_like(shared: Services, body: bytes, media: str) -> SimilarDrafts:
     return SimilarDrafts(similar=[SimilarEntryModel(**vars(s)) for s in found], warnings=[s.message("this draft") for s in found])
 
 
-def draft_entry(data: Any) -> EntryBase | None:
+def draft_entry(data: dict[str, Any]) -> EntryBase | None:
     """An unfinished entry, enough to embed: its text fields as sent (plain strings
     only), every other field empty. Not validated, never stored."""
-    if not isinstance(data, dict) or data.get("type") not in ENTRY_MODELS:
+    if data.get("type") not in ENTRY_MODELS:
         return None
     model = ENTRY_MODELS[data["type"]]
     values: dict[str, Any] = {}

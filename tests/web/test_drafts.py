@@ -84,8 +84,11 @@ def test_similar_looks_at_whatever_the_draft_has_so_far(site: dict[str, Any]) ->
     assert other["similar"] == []
     unrelated = {"type": "case-study", "title": "Paramedics in the control room", "summary": "Paramedics answered calls about falls at home."}
     assert call(app, "POST", "/api/similar", json=unrelated, headers=auth["college"]).json()["similar"] == []
-    for nothing in ({}, {"type": "case-study"}, {"type": "no-such-type", "title": "x"}, [1, 2], "text"):
+    for nothing in ({}, {"type": "case-study"}, {"type": "no-such-type", "title": "x"}, {"type": "case-study", "title": 7}):
         assert call(app, "POST", "/api/similar", json=nothing, headers=auth["college"]).json() == {"similar": [], "warnings": []}
+    for not_a_draft in ([1, 2], "text"):
+        refused = call(app, "POST", "/api/similar", json=not_a_draft, headers=auth["college"])
+        assert refused.status_code == 422 and "one mapping of fields" in refused.json()["detail"][0]["msg"], refused.text
     broken = call(app, "POST", "/api/similar", content=b'{"type": "case-study",', headers=auth["college"] | {"Content-Type": "application/json"})
     assert broken.status_code == 422 and broken.json()["detail"][0]["line"] == 1
     assert call(app, "POST", "/api/similar", json=started).status_code == 401
