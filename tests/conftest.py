@@ -303,6 +303,26 @@ def browser():
         chromium.close()
 
 
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def context_at(browser):
+    """New browser contexts at a given viewport (a desktop unless told), closed afterwards."""
+    contexts = []
+
+    def make(viewport: dict[str, int] = DESKTOP):
+        ARTIFACTS.mkdir(exist_ok=True)
+        context = browser.new_context(viewport=viewport)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
 @pytest.fixture
 def page(browser):
     """A page 1280 px wide (a desktop); screenshots go to ARTIFACTS."""

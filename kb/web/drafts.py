@@ -125,29 +125,45 @@ def check_draft(shared: Services, body: bytes, media: str, who: str) -> DraftChe
 @router.post("/api/similar", response_model=SimilarDrafts, responses=DRAFT_RESPONSES, openapi_extra={"requestBody": ENTRY_BODY})
 async def similar(request: Request, who: Writer, shared: Shared) -> SimilarDrafts:
     """Existing entries of the draft's type very like it (the duplicate warning's
-    threshold), from whatever text it has so far: nothing else in it is checked. A draft
-    with no `type` or no text gets an empty list; anything but a mapping, a 422."""
+    threshold), from whatever text it has so far. What it has is checked as a submission
+    is (a 422 lists the problems), but the entry's own fields may be missing yet. A draft
+    with no text gets an empty list."""
     media = check_headers(request)
     body = await read_body(request)
-    return await run_in_threadpool(entries_like, shared, body, media)
+    return await run_in_threadpool(entries_like, shared, body, media, who)
 
 
-def entries_like(shared: Services, body: bytes, media: str) -> SimilarDrafts:
+def entries_like(shared: Services, body: bytes, media: str, who: str) -> SimilarDrafts:
+    from kb.web.strict import wrong_types
+
+    content = shared.live.get()
     try:
         data = load_any(decode(body), json_first=media in JSON_TYPES).data
     except DocumentError as exc:
         raise EntryInvalid([Problem("draft", exc.position.line, exc.position.column, exc.message)]) from None
     if not isinstance(data, dict):
         raise EntryInvalid([Problem("draft", 1, 1, "send the draft as one mapping of fields (a JSON object or a YAML mapping)")])
+    # What it has so far is checked as a submission is; only its own missing fields are not problems yet.
+    _, found = parse_body(body, media, content, server=ServerFields(who))
+    problems = [p for p in wrong_types(body, media, content, who) + found if not _missing_yet(p)]
+    if problems:
+        raise EntryInvalid(sorted(problems))
     entry = draft_entry(data)
     if entry is None:
         return SimilarDrafts(similar=[], warnings=[])
     try:
-        found = similar_to_draft(entry, shared.live.get(), shared.origin.data_dir, shared.searcher.encoder)
+        similar = similar_to_draft(entry, content, shared.origin.data_dir, shared.searcher.encoder)
     except Exception:
         log.exception("similar entries to a draft were not looked for")
-        found = []
-    return SimilarDrafts(similar=[SimilarEntryModel(**vars(s)) for s in found], warnings=[s.message("this draft") for s in found])
+        similar = []
+    return SimilarDrafts(similar=[SimilarEntryModel(**vars(s)) for s in similar], warnings=[s.message("this draft") for s in similar])
+
+
+def _missing_yet(problem: Problem) -> bool:
+    """A field of the entry itself (not of a source or a metric in it) not given yet; but
+    `type`, which says what the draft is."""
+    field = problem.field or ""
+    return problem.message.startswith("missing required field") and "." not in field and field != "type"
 
 
 def draft_entry(data: dict[str, Any]) -> EntryBase | None:

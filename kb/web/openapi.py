@@ -21,6 +21,7 @@ from kb.web.text import CLEAN_TEXT, NONBLANK_TEXT
 
 FILTERS = ("theme", "enabler", "barrier", "kind")
 BODY_PREFIX = "Submitted"  # components of the body: apart from the response models of the same name
+DRAFT_PREFIX = "Draft"  # an unfinished entry: as submitted, but only `type` is required of the entry itself
 
 
 def complete_spec(spec: dict[str, Any], kb: KnowledgeBase, searcher: Searcher, replica: Replica | None = None) -> None:
@@ -37,6 +38,7 @@ def complete_spec(spec: dict[str, Any], kb: KnowledgeBase, searcher: Searcher, r
     vocabulary = Vocabulary.of(kb.content)
     for path in ("/api/submissions", "/api/drafts/check"):  # both take an entry, checked the same way
         declare_body(spec, path, vocabulary)
+    declare_body(spec, "/api/similar", vocabulary, prefix=DRAFT_PREFIX)  # the same, but any field may be missing yet
     if replica is not None:
         declare_read_only(spec, "/api/submissions", replica.refusal("submissions", "/api/submissions"))
 
@@ -69,9 +71,10 @@ def declare_parameter(spec: dict[str, Any], path: str, name: str, **keywords: An
             parameter["schema"] = {"type": "string", **{k: old[k] for k in kept if k in old}, **keywords}
 
 
-def declare_body(spec: dict[str, Any], path: str, vocabulary: Vocabulary) -> None:
-    """The entry models as the schema of every media type the body may be."""
-    body, models = entry_body_schema(vocabulary)
+def declare_body(spec: dict[str, Any], path: str, vocabulary: Vocabulary, prefix: str = BODY_PREFIX) -> None:
+    """The entry models as the schema of every media type the body may be; with
+    ``DRAFT_PREFIX``, entries whose own fields, but `type`, may all be missing."""
+    body, models = entry_body_schema(vocabulary, prefix)
     spec.setdefault("components", {}).setdefault("schemas", {}).update(models)
     operation = spec["paths"][path]["post"]
     # New dicts, not the old ones changed: FastAPI puts the route's declared body into
@@ -92,18 +95,21 @@ class Vocabulary:
         return cls({name: sorted(reference_choices(content, target)) for name, target in REFERENCE_FIELDS.items()}, sorted(content.documents))
 
 
-def entry_body_schema(vocabulary: Vocabulary) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+def entry_body_schema(vocabulary: Vocabulary, prefix: str = BODY_PREFIX) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The submission body as JSON Schema, and the components it refers to.
 
     The entry models' own schema (as for input), tightened with what `kb validate` also
     checks, so that a body the schema allows is one kb accepts: references name existing
     ids, text is not blank and holds no refused character, a source has a page or a section."""
-    body = TypeAdapter(Entry).json_schema(mode="validation", ref_template=f"#/components/schemas/{BODY_PREFIX}{{model}}")
+    body = TypeAdapter(Entry).json_schema(mode="validation", ref_template=f"#/components/schemas/{prefix}{{model}}")
     models: dict[str, dict[str, Any]] = body.pop("$defs")
+    entries = {ref.split("/")[-1].removeprefix(prefix) for ref in body["discriminator"]["mapping"].values()}
     for name, model in models.items():
         _tighten_model(name, model, vocabulary)
         _tighten_strings(model)
-    return body, {BODY_PREFIX + name: model for name, model in models.items()}
+        if prefix == DRAFT_PREFIX and name in entries:
+            model["required"] = ["type"]
+    return body, {prefix + name: model for name, model in models.items()}
 
 
 def _tighten_model(name: str, model: dict[str, Any], vocabulary: Vocabulary) -> None:

@@ -16,11 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from kb.evidence import LEVELS
-from tests.conftest import ARTIFACTS, REAL_CONTENT
+from tests.conftest import ARTIFACTS, DESKTOP, PHONE, REAL_CONTENT
 
 pytestmark = pytest.mark.browser
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 def first_id(folder: str) -> str:
@@ -53,22 +51,6 @@ PAGES = [
     ("tags", "/tags/"),
 ]
 AXE_REPORT = ARTIFACTS / "axe-results.json"
-
-
-@pytest.fixture
-def context_at(browser):
-    """New browser contexts at a given viewport, closed afterwards."""
-    contexts = []
-
-    def make(viewport: dict[str, int]):
-        ARTIFACTS.mkdir(exist_ok=True)
-        context = browser.new_context(viewport=viewport)
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 # --- 1. nothing leaves the host ------------------------------------------------------------

@@ -17,12 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ARTIFACTS, KB, _restamp, env_with
+from tests.conftest import ARTIFACTS, DESKTOP, KB, PHONE, _restamp, env_with
 
 pytestmark = pytest.mark.slow
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 TITLE = "Pharmacists in the ambulance control room"
 SUMMARY = "Pharmacists joined the ambulance service's control room to advise crews on medicines by phone."
 APPROACH = "Two pharmacists took calls from paramedics and care homes about medicines."
@@ -89,20 +87,6 @@ def served(built_mini: tuple[Path, Path], tmp_path_factory: pytest.TempPathFacto
         log.close()
 
 
-@pytest.fixture
-def context(browser):
-    contexts = []
-
-    def make(viewport: dict[str, int] = DESKTOP):
-        made = browser.new_context(viewport=viewport)
-        contexts.append(made)
-        return made
-
-    yield make
-    for made in contexts:
-        made.close()
-
-
 def open_form(page, link: str) -> None:
     page.goto(link)
     page.locator("#kb-contribute-form:not([hidden])").wait_for(timeout=20_000)
@@ -121,6 +105,17 @@ def fill_case_study(page, summary: str = SUMMARY) -> None:
     page.get_by_label("Your name").fill("Dr Jane Contributor")
 
 
+def open_review(page, served: dict[str, object]) -> None:
+    """The review page, signed in with the reviewer's invite link."""
+    page.goto(str(served["reviewer"]).replace("/contribute/", "/review/"))
+    page.locator("#kb-review-list h2").wait_for(timeout=20_000)
+
+
+def submit(page) -> None:
+    page.get_by_role("button", name="Submit for review").click()
+    page.locator("#kb-contribute-done").get_by_role("heading", name="Submitted").wait_for(timeout=20_000)
+
+
 def pending(served: dict[str, object]) -> list[Path]:
     folder = Path(str(served["root"])) / "submissions" / "pending"
     return sorted(p for p in folder.glob("*.yaml")) if folder.exists() else []
@@ -137,9 +132,9 @@ def axe_check(page, name: str, width: int) -> list[str]:
     return [f"{v['id']}: {v['help']} e.g. {v['nodes'][0]['target']}" for v in violations if v["impact"] in ("serious", "critical")]
 
 
-def test_the_whole_loop_from_invite_to_live_page(served, context) -> None:
+def test_the_whole_loop_from_invite_to_live_page(served, context_at) -> None:
     base = str(served["base"])
-    page = context().new_page()
+    page = context_at().new_page()
     open_form(page, str(served["contributor"]))
     token = str(served["contributor"]).split("#token=")[1]
     # The token left the address bar for this tab's session storage.
@@ -190,8 +185,8 @@ def test_the_whole_loop_from_invite_to_live_page(served, context) -> None:
     page.get_by_text("reviewing needs a reviewer's token").wait_for(timeout=20_000)
 
     # The reviewer, in another browser: the pending list, the submission, Approve.
-    reviewer = context().new_page()
-    reviewer.goto(str(served["reviewer"]).replace("/contribute/", "/review/"))
+    reviewer = context_at().new_page()
+    open_review(reviewer, served)
     reviewer.get_by_role("button", name=TITLE).click()
     detail = reviewer.locator("#kb-review-detail")
     detail.get_by_text("Report A: p12").wait_for(timeout=20_000)
@@ -214,16 +209,15 @@ def test_the_whole_loop_from_invite_to_live_page(served, context) -> None:
     assert token not in Path(str(served["log"])).read_text()
 
 
-def test_a_rejection_needs_a_reason_which_the_contributor_reads(served, context) -> None:
-    contributor = context().new_page()
+def test_a_rejection_needs_a_reason_which_the_contributor_reads(served, context_at) -> None:
+    contributor = context_at().new_page()
     open_form(contributor, str(served["contributor"]))
     fill_case_study(contributor)
     contributor.get_by_label("Title", exact=True).fill("Reablement physiotherapists on call at weekends")
-    contributor.get_by_role("button", name="Submit for review").click()
-    contributor.locator("#kb-contribute-done").get_by_role("heading", name="Submitted").wait_for(timeout=20_000)
+    submit(contributor)
 
-    reviewer = context().new_page()
-    reviewer.goto(str(served["reviewer"]).replace("/contribute/", "/review/"))
+    reviewer = context_at().new_page()
+    open_review(reviewer, served)
     reviewer.get_by_role("button", name="Reablement physiotherapists on call at weekends").click()
     reviewer.get_by_role("button", name="Reject").click()
     reason = reviewer.get_by_label("Reason")
@@ -237,8 +231,8 @@ def test_a_rejection_needs_a_reason_which_the_contributor_reads(served, context)
     contributor.locator("#kb-contribute-mine").get_by_text("weekend rota is described").wait_for(timeout=20_000)
 
 
-def test_the_form_can_be_completed_with_the_keyboard_alone(served, context) -> None:
-    page = context().new_page()
+def test_the_form_can_be_completed_with_the_keyboard_alone(served, context_at) -> None:
+    page = context_at().new_page()
     open_form(page, str(served["contributor"]))
     page.evaluate("localStorage.clear()")
     page.reload()
@@ -278,12 +272,12 @@ def test_the_form_can_be_completed_with_the_keyboard_alone(served, context) -> N
     assert "link-workers-in-a-rural-practice" in page.locator("#kb-contribute-done").inner_text()
 
 
-def test_the_form_has_a_control_for_every_field_of_each_model(served, context) -> None:
+def test_the_form_has_a_control_for_every_field_of_each_model(served, context_at) -> None:
     """Generated from the schema: every field of the model is asked, but those the server sets."""
     from kb.models import ENTRY_MODELS
     from kb.web.openapi import SERVER_SET
 
-    page = context().new_page()
+    page = context_at().new_page()
     open_form(page, str(served["contributor"]))
     for entry_type, name in [("case-study", "Case study"), ("top-tip", "Top tip"), ("enabler", "Enabler"), ("barrier", "Barrier")]:
         page.get_by_label("Entry type").select_option(label=name)
@@ -300,8 +294,8 @@ def test_the_form_has_a_control_for_every_field_of_each_model(served, context) -
     assert page.get_by_label("Dementia").is_visible()
 
 
-def test_a_closed_tab_loses_nothing(served, context) -> None:
-    browser_context = context()
+def test_a_closed_tab_loses_nothing(served, context_at) -> None:
+    browser_context = context_at()
     page = browser_context.new_page()
     open_form(page, str(served["contributor"]))
     page.get_by_label("Title", exact=True).fill("Half-written entry about social prescribing")
@@ -315,8 +309,8 @@ def test_a_closed_tab_loses_nothing(served, context) -> None:
     again.evaluate("localStorage.clear()")
 
 
-def test_a_likely_duplicate_is_shown_while_typing(served, context) -> None:
-    page = context().new_page()
+def test_a_likely_duplicate_is_shown_while_typing(served, context_at) -> None:
+    page = context_at().new_page()
     open_form(page, str(served["contributor"]))
     page.get_by_label("Title", exact=True).fill("Dementia outreach team trains care home staff")
     page.get_by_label("Summary", exact=True).fill("A multidisciplinary outreach team taught care home staff to support residents with dementia.")
@@ -326,8 +320,8 @@ def test_a_likely_duplicate_is_shown_while_typing(served, context) -> None:
     page.evaluate("localStorage.clear()")
 
 
-def test_values_are_shown_as_text_never_markup(served, context) -> None:
-    page = context().new_page()
+def test_values_are_shown_as_text_never_markup(served, context_at) -> None:
+    page = context_at().new_page()
     open_form(page, str(served["contributor"]))
     fill_case_study(page)
     page.get_by_label("Title", exact=True).fill('<img src=x onerror="window.pwned=1">Markup title')
@@ -342,10 +336,10 @@ def test_values_are_shown_as_text_never_markup(served, context) -> None:
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
-def test_no_serious_or_critical_axe_violation_on_either_page(served, context, viewport) -> None:
+def test_no_serious_or_critical_axe_violation_on_either_page(served, context_at, viewport) -> None:
     width = viewport["width"]
     found: dict[str, list[str]] = {}
-    page = context(viewport).new_page()
+    page = context_at(viewport).new_page()
     open_form(page, str(served["contributor"]))
     page.evaluate("localStorage.clear()")
     found["contribute"] = axe_check(page, "contribute", width)
@@ -362,12 +356,11 @@ def test_no_serious_or_critical_axe_violation_on_either_page(served, context, vi
     page.screenshot(path=str(ARTIFACTS / f"contribute-preview-{width}.png"))
     page.evaluate("localStorage.clear()")
 
-    reviewer = context(viewport).new_page()
-    reviewer.goto(str(served["reviewer"]).replace("/contribute/", "/review/"))
-    reviewer.locator("#kb-review-list h2").wait_for(timeout=20_000)
+    reviewer = context_at(viewport).new_page()
+    open_review(reviewer, served)
     found["review"] = axe_check(reviewer, "review", width)
     reviewer.screenshot(path=str(ARTIFACTS / f"review-{width}.png"), full_page=True)
-    signin = context(viewport).new_page()
+    signin = context_at(viewport).new_page()
     signin.goto(f"{served['base']}/review/")
     signin.get_by_label("Invite link or token").wait_for(timeout=20_000)
     found["sign-in"] = axe_check(signin, "sign-in", width)

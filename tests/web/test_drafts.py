@@ -84,8 +84,13 @@ def test_similar_looks_at_whatever_the_draft_has_so_far(site: dict[str, Any]) ->
     assert other["similar"] == []
     unrelated = {"type": "case-study", "title": "Paramedics in the control room", "summary": "Paramedics answered calls about falls at home."}
     assert call(app, "POST", "/api/similar", json=unrelated, headers=auth["college"]).json()["similar"] == []
-    for nothing in ({}, {"type": "case-study"}, {"type": "no-such-type", "title": "x"}, {"type": "case-study", "title": 7}):
-        assert call(app, "POST", "/api/similar", json=nothing, headers=auth["college"]).json() == {"similar": [], "warnings": []}
+    # No text yet: nothing to compare. What it has is checked as a submission's would be.
+    assert call(app, "POST", "/api/similar", json={"type": "case-study"}, headers=auth["college"]).json() == {"similar": [], "warnings": []}
+    for wrong, where in [({}, ["body", "type"]), ({"type": "no-such-type", "title": "x"}, ["body", "type"]), ({"type": "case-study", "title": 7}, ["body", "title"])]:
+        refused = call(app, "POST", "/api/similar", json=wrong, headers=auth["college"])
+        assert refused.status_code == 422 and where in [p["loc"] for p in refused.json()["detail"]], refused.text
+    half = started | {"sources": [{"page": 3}], "themes": ["dementia"]}  # a source without its document is a problem
+    assert [p["loc"] for p in call(app, "POST", "/api/similar", json=half, headers=auth["college"]).json()["detail"]] == [["body", "sources", 0, "document"]]
     for not_a_draft in ([1, 2], "text"):
         refused = call(app, "POST", "/api/similar", json=not_a_draft, headers=auth["college"])
         assert refused.status_code == 422 and "one mapping of fields" in refused.json()["detail"][0]["msg"], refused.text

@@ -579,6 +579,6 @@ if os.environ.get("SCHEMATHESIS_HOOKS") == __name__:  # only in the CLI: never c
     @schemathesis.hook
     def map_case(_context: Any, case: Any) -> Any:
         """Only positive cases: a negative one should stay as wrong as it was made."""
-        if case.operation.path in ("/api/submissions", "/api/drafts/check") and case.meta is not None and case.meta.generation.mode.is_positive:
+        if case.operation.path in ("/api/submissions", "/api/drafts/check", "/api/similar") and case.meta is not None and case.meta.generation.mode.is_positive:
             satisfy_cross_field_rules(case.body)
         return case

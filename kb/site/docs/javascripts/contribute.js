@@ -17,6 +17,7 @@ document$.subscribe(function () {
   var doneBox = document.getElementById("kb-contribute-done");
   var mineBox = document.getElementById("kb-contribute-mine");
   var whoBox = document.getElementById("kb-contribute-who");
+  var signInBox = document.getElementById("kb-contribute-signin");
   var spec = null;
 
   // --- the schema ------------------------------------------------------------------------
@@ -114,12 +115,11 @@ document$.subscribe(function () {
   }
   function option(value, text) { var o = el("option", "", text); o.value = value; return o; }
 
-  // An object's fields, required first in the model's order; the server's own skipped.
-  function fields(schema, value, className, skip) {
+  // An object's fields, in the order of its schema.
+  function fields(schema, value, className) {
     var box = el("div", className);
     var required = schema.required || [];
     Object.keys(schema.properties).forEach(function (name) {
-      if ((skip || []).indexOf(name) >= 0) return;
       box.append(field(name, schema.properties[name], value[name], required.indexOf(name) >= 0));
     });
     return box;
@@ -338,7 +338,13 @@ document$.subscribe(function () {
   // --- entries like it, as it is typed ----------------------------------------------------
   var lastLooked = "";
   function lookForSimilar() {
-    var entry = draft();
+    // Only the title and the prose: what similarity is measured on, and nothing
+    // half-typed (an id, a page) that would make the draft a 422 for now.
+    var full = draft(), model = modelOf(full.type), entry = { type: full.type };
+    Object.keys(full).forEach(function (name) {
+      var schema = model.properties[name];
+      if (schema && typeof full[name] === "string" && (name === "title" || schema["x-kb-long"])) entry[name] = full[name];
+    });
     var words = JSON.stringify([entry.type, entry.title, entry.summary, entry.challenge, entry.approach, entry.detail]);
     if (words === lastLooked) return;
     lastLooked = words;
@@ -368,14 +374,7 @@ document$.subscribe(function () {
     previewBox.hidden = false;
     previewBox.append(el("h2", "", "Preview"));
     previewBox.append(el("p", "", "Your entry as the site will show it once a reviewer approves it."));
-    var frame = el("iframe", "kb-preview-frame");
-    frame.title = "Preview of your entry";
-    frame.setAttribute("sandbox", ""); // no scripts, no forms, no access to this page
-    var styles = Array.prototype.map.call(document.querySelectorAll('link[rel="stylesheet"]'), function (l) {
-      return '<link rel="stylesheet" href="' + l.href.replace(/"/g, "&quot;") + '">';
-    }).join("");
-    frame.srcdoc = '<!doctype html><html lang="en"><head><meta charset="utf-8">' + styles + '</head><body><div class="md-content"><article class="md-content__inner md-typeset">' + html + "</article></div></body></html>";
-    previewBox.append(frame);
+    previewBox.append(S.preview(html, "Preview of your entry"));
   }
 
   // --- the buttons -------------------------------------------------------------------------
@@ -388,7 +387,7 @@ document$.subscribe(function () {
       busy = false;
       status.textContent = "";
       if (answer.status === 422 && Array.isArray(answer.body.detail)) return showProblems(answer.body.detail);
-      if (answer.status === 401) { S.forget(); return S.start(whoBox, ready); }
+      if (answer.status === 401) { S.forget(); form.hidden = true; return S.start(signInBox, ready); }
       if (answer.status >= 400) return showProblems([{ msg: S.message(answer), loc: answer.status === 409 ? ["body", "id"] : null }]);
       clearProblems();
       done(answer.body);
@@ -433,11 +432,7 @@ document$.subscribe(function () {
       mineBox.replaceChildren(el("h2", "", "My submissions"));
       if (answer.status !== 200) return mineBox.append(el("p", "", "Your submissions could not be listed: " + S.message(answer)));
       if (!answer.body.length) return mineBox.append(el("p", "", "Nothing yet."));
-      var table = el("table", "kb-mine");
-      var head = el("tr");
-      ["Title", "Type", "Sent", "Where it stands"].forEach(function (h) { head.append(el("th", "", h)); });
-      table.append(el("thead"), el("tbody"));
-      table.tHead.append(head);
+      var table = S.table("kb-mine", ["Title", "Type", "Sent", "Where it stands"]);
       answer.body.forEach(function (s) {
         var row = el("tr");
         row.append(el("td", "", s.title), el("td", "", spec.types[s.type] || s.type), el("td", "", s.submitted_at.slice(0, 10)));
@@ -503,11 +498,11 @@ document$.subscribe(function () {
       build(entry);
       form.hidden = false;
       if (saved()) status.textContent = "Your draft from before is back, as you left it.";
-      form.addEventListener("input", changed);
-      form.addEventListener("change", changed);
+      form.oninput = changed;
+      form.onchange = changed;
       listMine();
       lookForSimilar();
     }, function () { status.textContent = "The knowledge base's service could not be reached."; });
   }
-  S.start(document.getElementById("kb-contribute-signin"), ready);
+  S.start(signInBox, ready);
 });

@@ -24,11 +24,7 @@ document$.subscribe(function () {
       listBox.replaceChildren(el("h2", "", "Waiting for review"));
       if (answer.status !== 200) return listBox.append(el("p", "", "The submissions could not be listed: " + S.message(answer)));
       if (!answer.body.length) return listBox.append(el("p", "", "Nothing is waiting. New submissions appear here."));
-      var table = el("table", "kb-pending");
-      var head = el("tr");
-      ["Title", "Type", "From", "Sent", "Warnings"].forEach(function (h) { head.append(el("th", "", h)); });
-      table.append(el("thead"), el("tbody"));
-      table.tHead.append(head);
+      var table = S.table("kb-pending", ["Title", "Type", "From", "Sent", "Warnings"]);
       answer.body.forEach(function (s) {
         var row = el("tr");
         var open = el("button", "kb-link-button", s.title);
@@ -46,17 +42,6 @@ document$.subscribe(function () {
     }, function () { status.textContent = "The knowledge base's service could not be reached."; });
   }
 
-  function preview(html) {
-    var frame = el("iframe", "kb-preview-frame");
-    frame.title = "Preview of the submission";
-    frame.setAttribute("sandbox", "");
-    var styles = Array.prototype.map.call(document.querySelectorAll('link[rel="stylesheet"]'), function (l) {
-      return '<link rel="stylesheet" href="' + l.href.replace(/"/g, "&quot;") + '">';
-    }).join("");
-    frame.srcdoc = '<!doctype html><html lang="en"><head><meta charset="utf-8">' + styles + '</head><body><div class="md-content"><article class="md-content__inner md-typeset">' + html + "</article></div></body></html>";
-    return frame;
-  }
-
   function show(id) {
     S.api("GET", "/api/submissions/" + encodeURIComponent(id)).then(function (answer) {
       detailBox.replaceChildren();
@@ -72,7 +57,7 @@ document$.subscribe(function () {
       detailBox.append(sources);
       if (s.preview) {
         detailBox.append(el("h3", "", "As it will look"));
-        detailBox.append(preview(s.preview));
+        detailBox.append(S.preview(s.preview, "Preview of the submission"));
       }
       if (s.diff) {
         detailBox.append(el("h3", "", "Changes from " + s.similar_entry));

@@ -63,6 +63,31 @@ window.kbSession = (function () {
     return a;
   }
 
+  // A table with these column headings; rows go in its tBodies[0].
+  function table(className, headings) {
+    var t = el("table", className);
+    var head = el("tr");
+    headings.forEach(function (h) { head.append(el("th", "", h)); });
+    t.append(el("thead"), el("tbody"));
+    t.tHead.append(head);
+    return t;
+  }
+
+  // An entry's page as the site will show it (the server's escaped HTML), in a frame that
+  // may run nothing and reach nothing: sandbox with no permissions. The site's own
+  // stylesheets make it look as it will.
+  function preview(html, title) {
+    var frame = el("iframe", "kb-preview-frame");
+    frame.title = title;
+    frame.setAttribute("sandbox", "");
+    var styles = Array.prototype.map.call(document.querySelectorAll('link[rel="stylesheet"]'), function (l) {
+      return '<link rel="stylesheet" href="' + l.href.replace(/"/g, "&quot;") + '">';
+    }).join("");
+    frame.srcdoc = '<!doctype html><html lang="en"><head><meta charset="utf-8">' + styles +
+      '</head><body><div class="md-content"><article class="md-content__inner md-typeset">' + html + "</article></div></body></html>";
+    return frame;
+  }
+
   // The sign-in box: shown when the tab holds no token, or a token the server refuses.
   function signIn(box, why, done) {
     box.replaceChildren();
@@ -106,5 +131,5 @@ window.kbSession = (function () {
     check();
   }
 
-  return { token: token, forget: forget, api: api, message: message, el: el, link: link, start: start, root: root };
+  return { token: token, forget: forget, api: api, message: message, el: el, link: link, table: table, preview: preview, start: start, root: root };
 })();
