@@ -4,7 +4,7 @@ The first index build loads the model with sentence-transformers (torch) and exp
 to ONNX; from then on passages and queries alike are embedded with onnxruntime +
 tokenizers (``document_encoder``), so ``kb find`` and later builds never import torch
 (importing it alone takes ~6 s here). Both give the same normalised mean-pooled vectors
-(tests/search/test_encoder.py: cosine ≥ 0.9999 on every real passage).
+(tests/search/test_encoder.py: cosine ≥ 0.99999 on every real passage).
 """
 
 from __future__ import annotations

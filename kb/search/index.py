@@ -48,11 +48,12 @@ EMBED_BATCH = 32
 # Past this many passages the dense index is HNSW, not flat. Measured on this 2-core
 # machine (shared, so inflated; passage vectors like real ones, bench/bench_search.py):
 # one flat exact search of 80 neighbours takes 1.3 ms at 10,000 passages, 2.6 ms at
-# 20,000, 5.6 ms at 30,000, 8 ms at 50,000 and 25 ms at 100,000, and a query runs up to
-# three of them (as typed, corrected, expanded), against ~5 ms for the whole hybrid query
-# at the real content's size. HNSW answers in 0.2-0.4 ms at any of these sizes and is
-# built in ~2 s at 20,000 passages (12 s at 100,000, 36 s at 300,000). Below 20,000
-# passages (about 6,000 entries) flat search is exact and fast enough; past it HNSW.
+# 20,000, 5.6 ms at 30,000, 8 ms at 50,000 and 25 ms at 100,000, and a query runs one or
+# two of them (as typed; corrected and expanded), against ~5 ms for the whole hybrid query
+# at the real content's size. HNSW (efConstruction 80, efSearch 128) answered in 0.2-0.4 ms
+# at any of these sizes and was built in ~2 s at 20,000 passages (12 s at 100,000, 36-54 s
+# at 300,000; the settings below cost about twice that). Below 20,000 passages (about
+# 6,000 entries) flat search is exact and fast enough; past it, HNSW.
 HNSW_FROM_PASSAGES = 20_000
 HNSW_M = 32  # links per node: recall rises with it; 32 is faiss's usual choice at 384 dims
 # Measured at 300,000 passages like real ones (bench/bench_search.py's RealLikeVectors;
