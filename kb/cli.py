@@ -152,7 +152,7 @@ def index_(
         report = kb.build_index(progress, force=force)
     err.print(
         f"[green]index ready:[/] {report.entries} entries, {report.passages} passages "
-        f"({report.embedded} embedded, {report.reused_entries} entries reused) in {report.seconds:.1f}s → {kb.data_dir}"
+        f"({report.embedded} embedded, {report.reused_entries} entries reused; {report.index}) in {report.seconds:.1f}s → {kb.data_dir}"
     )
 
 

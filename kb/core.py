@@ -176,9 +176,10 @@ class KnowledgeBase:
         return index.freshness(self.data_dir, self.root)
 
     def build_index(self, progress: index.Progress | None = None, force: bool = False) -> index.BuildReport:
-        from kb.search.encoder import SentenceTransformerEncoder
+        from kb.search.encoder import document_encoder
 
-        report = index.build(self.content, self.data_dir, lambda: SentenceTransformerEncoder(self.model), self.model, progress, force)
+        onnx = index.onnx_dir(self.data_dir, self.model)
+        report = index.build(self.content, self.data_dir, lambda: document_encoder(onnx, self.model), self.model, progress, force)
         self._searcher = None
         return report
 

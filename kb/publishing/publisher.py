@@ -8,7 +8,8 @@ clean, refreshes the index incrementally, builds the site into a new folder unde
 that file changes, so a reader never meets a half-built site. Content that fails
 validation is not published: the problems are logged and counted in the state file,
 and the last good version stays live. Builds run one at a time in this one process; the
-serving processes never load torch.
+serving processes never load torch, and once the model is exported to ONNX (the first
+build does it) neither does the publisher.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,13 +92,22 @@ class Publisher:
         self.model = model or DEFAULT_MODEL
         self.build_site = build_site
         self.editions = data_dir / EDITIONS_DIR
+        self._encoder: Encoder | None = None
 
-    @cached_property
+    @property
     def encoder(self) -> Encoder:
-        """Loaded on the first build that has passages to embed, then kept (loading is the slow part)."""
-        from kb.search.encoder import SentenceTransformerEncoder
+        """The document encoder, loaded on first need and kept (loading is the slow part):
+        the ONNX export once it exists, so a publisher never imports torch after the first
+        build; before it, sentence-transformers (that build exports the model)."""
+        from kb.search.encoder import OnnxEncoder, SentenceTransformerEncoder
+        from kb.search.index import onnx_dir
 
-        return SentenceTransformerEncoder(self.model)
+        onnx = onnx_dir(self.data_dir, self.model)
+        if not isinstance(self._encoder, OnnxEncoder) and (onnx / "model.onnx").exists():
+            self._encoder = OnnxEncoder(onnx)
+        if self._encoder is None:
+            self._encoder = SentenceTransformerEncoder(self.model)
+        return self._encoder
 
     def publish(self, force: bool = False) -> Outcome:
         """Validate the content and, if it is clean and new, publish it."""

@@ -1,13 +1,18 @@
-"""The dense ranker: passage vectors in a flat faiss inner-product index.
+"""The dense ranker: passage vectors in a faiss inner-product index, flat or HNSW.
 
 An entry scores by its best passage (the evaluation found this beats one vector per
 entry: long entries blur into an average). faiss returns passages, so it is asked for
 more than ``k`` and widened until ``k`` distinct entries are found.
+
+A big index is HNSW (``kb.search.index.HNSW_FROM_PASSAGES``). HNSW restricted to a few
+rows misses most of them (its graph walk stops among the rows it may not return), so a
+filtered search over at most ``EXACT_FILTERED_ROWS`` rows is done exactly on the vectors
+HNSW stores (a flat index of them); a broader one searches the graph with the filter.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +22,10 @@ from kb.search.filters import Selection
 if TYPE_CHECKING:
     import faiss
 
+# A filtered search over this many rows or fewer is exact even on an HNSW index: the same
+# size below which a whole index is flat (exact search is fast enough there).
+EXACT_FILTERED_ROWS = 20_000
+
 
 class DenseRanker:
     """Best-passage cosine per entry; passages are rows, ``owner[row]`` their entry."""
@@ -25,9 +34,13 @@ class DenseRanker:
         import faiss
 
         self.index = index
+        hnsw = getattr(index, "hnsw", None)
+        self.ef_search = int(hnsw.efSearch) if hnsw is not None else 0  # 0: a flat index
+        # The exact index: the flat index itself, or the vectors an HNSW index stores.
+        self.exact: faiss.Index = faiss.downcast_index(index.storage) if hnsw is not None else index  # type: ignore[attr-defined]
         self.owner = owner.tolist()  # plain ints: read once per hit on the hot path
         self.vectors = vectors  # the same vectors as the index, for centres
-        self.faiss = faiss
+        self.faiss: Any = faiss  # its stubs lack the HNSW search parameters
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
@@ -37,8 +50,11 @@ class DenseRanker:
         limiting (every row allowed, or none, which is never searched)."""
         if not 0 < len(rows) < len(self):
             return None
-        params = self.faiss.SearchParameters()
-        params.sel = self.faiss.IDSelectorBatch(rows)
+        selector = self.faiss.IDSelectorBatch(rows)
+        if self.ef_search and len(rows) > EXACT_FILTERED_ROWS:
+            params: faiss.SearchParameters = self.faiss.SearchParametersHNSW(sel=selector, efSearch=self.ef_search)
+        else:
+            params = self.faiss.SearchParameters(sel=selector)  # exact: see the module's docstring
         return params
 
     def scores(self, vector: npt.NDArray[np.float32], selection: Selection, k: int) -> tuple[dict[int, float], dict[int, int]]:
@@ -55,7 +71,8 @@ class DenseRanker:
             wanted = min(len(rows), wanted * 4)
 
     def _best_passages(self, vector: npt.NDArray[np.float32], wanted: int, params: faiss.SearchParameters | None) -> tuple[dict[int, float], dict[int, int]]:
-        sims, ids = self.index.search(vector.reshape(1, -1), wanted, params=params)
+        exact = params is not None and not isinstance(params, self.faiss.SearchParametersHNSW)
+        sims, ids = (self.exact if exact else self.index).search(vector.reshape(1, -1), wanted, params=params)
         best: dict[int, float] = {}
         where: dict[int, int] = {}
         for sim, row in zip(sims[0].tolist(), ids[0].tolist(), strict=True):

@@ -29,12 +29,14 @@ import numpy.typing as npt
 
 from kb.errors import IndexMissing  # noqa: F401  (re-exported for callers)
 from kb.search.bm25 import tokenize
-from kb.search.encoder import DEFAULT_MODEL, Encoder
+from kb.search.encoder import DEFAULT_MODEL, Encoder, OnnxEncoder
 from kb.search.query import StoredTerm, query_data
 from kb.search.version import IndexVersion, Manifest, publish
 from kb.search.version import current_dir as current_dir  # re-exported for callers that need only the folder
 
 if TYPE_CHECKING:
+    import faiss
+
     from kb.content import Content
     from kb.models import EntryBase
     from kb.search.passages import Passage
@@ -42,6 +44,30 @@ if TYPE_CHECKING:
 FORMAT = 4  # bump when the version's files change (3: query.json, for reading queries; 4: records carry `evidence`); vectors are kept
 PASSAGE_FORMAT = 2  # bump when kb.passages changes what the encoder sees: vectors are redone
 EMBED_BATCH = 32
+
+# Past this many passages the dense index is HNSW, not flat. Measured on this 2-core
+# machine (shared, so inflated; passage vectors like real ones, bench/bench_search.py):
+# one flat exact search of 80 neighbours takes 1.3 ms at 10,000 passages, 2.6 ms at
+# 20,000, 5.6 ms at 30,000, 8 ms at 50,000 and 25 ms at 100,000, and a query runs one or
+# two of them (as typed; corrected and expanded), against ~5 ms for the whole hybrid query
+# at the real content's size. HNSW (efConstruction 80, efSearch 128) answered in 0.2-0.4 ms
+# at any of these sizes and was built in ~2 s at 20,000 passages (12 s at 100,000, 36-54 s
+# at 300,000; the settings below cost about twice that). Below 20,000 passages (about
+# 6,000 entries) flat search is exact and fast enough; past it, HNSW.
+HNSW_FROM_PASSAGES = 20_000
+HNSW_M = 32  # links per node: recall rises with it; 32 is faiss's usual choice at 384 dims
+# Measured at 300,000 passages like real ones (bench/bench_search.py's RealLikeVectors;
+# 100,000 entries), dense top-10 entries of 125 real queries against exact search:
+# efConstruction 80 built in 54 s and reached recall 0.888 / 0.939 / 0.963 at efSearch
+# 256 / 512 / 1024; efConstruction 160 built in 118 s and reached 0.957 / 0.982 / 0.994
+# (0.4 / 0.7 / 1.4 ms a query). At 90,000 passages efConstruction 80 already gave 0.965 /
+# 0.982 / 0.993. Embedding 100,000 entries takes hours, so two minutes of graph is cheap.
+HNSW_EF_CONSTRUCTION = 160
+# Candidates kept while searching (faiss searches with max(efSearch, k); dense search asks
+# for at least 64 rows). 768: between the 512 that just reaches recall 0.98 at 300,000
+# passages and the 1024 that gives 0.994 at twice the cost. Stored in dense.faiss (faiss
+# keeps efSearch), so loading restores it.
+HNSW_EF_SEARCH = 768
 Progress = Callable[[int, int], None]  # (done, total): the CLI draws a bar from it
 
 
@@ -53,6 +79,7 @@ class BuildReport:
     embedded: int  # passages embedded this time (the rest were reused)
     reused_entries: int
     seconds: float
+    index: str = "FlatIP"  # the dense index's kind: FlatIP or HNSWFlat
 
 
 def content_signature(root: Path) -> dict[str, list[int]]:
@@ -95,8 +122,11 @@ def build(
     model: str = DEFAULT_MODEL,
     progress: Progress | None = None,
     force: bool = False,
+    hnsw_from: int = HNSW_FROM_PASSAGES,
 ) -> BuildReport:
-    """Build (or refresh) the index for ``content`` and make it live atomically."""
+    """Build (or refresh) the index for ``content`` and make it live atomically.
+
+    ``hnsw_from``: the number of passages from which the dense index is HNSW (tests lower it)."""
     from kb.content import entry_hash
 
     started = time.perf_counter()
@@ -108,18 +138,21 @@ def build(
 
     onnx = onnx_dir(data_dir, model)
     encoder = encoder_factory() if (plan.todo or not onnx.exists()) else None  # loading it is the slow part
-    vectors = _vectors(plan, encoder, progress)
     if encoder is not None and not onnx.exists() and hasattr(encoder, "export_onnx"):
         encoder.export_onnx(onnx)
+        if plan.todo:  # the export embeds faster than torch, and the same (tests/search/test_encoder.py)
+            encoder = OnnxEncoder(onnx)
+    vectors = _vectors(plan, encoder, progress)
 
     def write(folder: Path) -> None:
-        _write_files(folder, content, entries, plan.passages, vectors)
-        manifest = _manifest(content, data_dir, model, hashes, vectors, started)
+        kind = _write_files(folder, content, entries, plan.passages, vectors, hnsw_from)
+        manifest = _manifest(content, data_dir, model, hashes, vectors, started, kind)
         _write_json(folder / "manifest.json", manifest)  # last: its presence marks a complete version
 
     version = f"index-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
     publish(data_dir, version, write)
-    return BuildReport(version, len(entries), len(plan.passages), len(plan.todo), plan.reused_entries, time.perf_counter() - started)
+    kind = dense_kind(len(plan.passages), hnsw_from)
+    return BuildReport(version, len(entries), len(plan.passages), len(plan.todo), plan.reused_entries, time.perf_counter() - started, kind)
 
 
 def _previous_vectors(data_dir: Path, model: str) -> tuple[dict[str, str], dict[str, np.ndarray]]:
@@ -181,31 +214,55 @@ def _vectors(plan: _Plan, encoder: Encoder | None, progress: Progress | None) ->
 
 
 def _embed(encoder: Encoder, plan: _Plan, vectors: npt.NDArray[np.float32], progress: Progress | None) -> None:
-    for start in range(0, len(plan.todo), EMBED_BATCH):
-        rows = plan.todo[start : start + EMBED_BATCH]
+    """Embed the passages to do a batch at a time, shortest first: a batch is padded to its
+    longest passage, so batching passages of like length wastes little work on padding."""
+    todo = sorted(plan.todo, key=lambda row: len(plan.inputs[row]))
+    for start in range(0, len(todo), EMBED_BATCH):
+        rows = todo[start : start + EMBED_BATCH]
         vectors[rows] = encoder.encode([plan.inputs[r] for r in rows])
         if progress:
-            progress(min(start + EMBED_BATCH, len(plan.todo)), len(plan.todo))
+            progress(min(start + EMBED_BATCH, len(todo)), len(todo))
 
 
-def _write_files(folder: Path, content: Content, entries: list[EntryBase], passages: list[Passage], vectors: npt.NDArray[np.float32]) -> None:
+def dense_kind(passages: int, hnsw_from: int = HNSW_FROM_PASSAGES) -> str:
+    """The dense index a build of ``passages`` passages writes: ``FlatIP`` or ``HNSWFlat``."""
+    return "HNSWFlat" if passages >= hnsw_from else "FlatIP"
+
+
+def dense_index(vectors: npt.NDArray[np.float32], kind: str) -> faiss.Index:
+    """The faiss inner-product index of ``vectors``: exact (flat) or HNSW."""
+    import faiss
+
+    dense: faiss.Index
+    if kind == "HNSWFlat":
+        dense = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        dense.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        dense.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        dense = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        dense.add(vectors)
+    return dense
+
+
+def _write_files(folder: Path, content: Content, entries: list[EntryBase], passages: list[Passage], vectors: npt.NDArray[np.float32], hnsw_from: int) -> str:
+    """Write the version's files; returns the dense index's kind."""
     import faiss
 
     from kb.search.passages import bm25_text, record
 
-    dense = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        dense.add(vectors)
-    faiss.write_index(dense, str(folder / "dense.faiss"))
+    kind = dense_kind(len(vectors), hnsw_from)
+    faiss.write_index(dense_index(vectors, kind), str(folder / "dense.faiss"))
     np.save(folder / "vectors.npy", vectors)
     _write_json(folder / "passages.json", [{"entry_id": p.entry_id, "field": p.field, "text": p.text} for p in passages])
     _write_json(folder / "records.json", [record(e, content) for e in entries])
     texts = [bm25_text(e, content) for e in entries]
     _save_bm25(texts, folder / "bm25")
     _write_json(folder / "query.json", query_data(glossary_terms(content), texts))
+    return kind
 
 
-def _manifest(content: Content, data_dir: Path, model: str, hashes: dict[str, str], vectors: npt.NDArray[np.float32], started: float) -> Manifest:
+def _manifest(content: Content, data_dir: Path, model: str, hashes: dict[str, str], vectors: npt.NDArray[np.float32], started: float, kind: str) -> Manifest:
     from kb.search.passages import filter_vocabulary
 
     return {
@@ -219,6 +276,7 @@ def _manifest(content: Content, data_dir: Path, model: str, hashes: dict[str, st
         "entries": hashes,
         "files": content_signature(content.root),
         "passages": len(vectors),
+        "index": kind,
         "vocabulary": filter_vocabulary(content),
         "onnx": str(onnx_dir(data_dir, model).relative_to(data_dir)),
     }

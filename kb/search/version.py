@@ -6,7 +6,8 @@ A version folder (``.kb/index-<stamp>/``, named by ``.kb/CURRENT``) holds::
     records.json    what a result shows about each entry, and its filter facets
     passages.json   each passage's entry, field and text (row n = vector n)
     vectors.npy     the passages' normalised vectors
-    dense.faiss     the same vectors in a faiss inner-product index
+    dense.faiss     the same vectors in a faiss inner-product index: flat (exact) or, past
+                    kb.search.index.HNSW_FROM_PASSAGES passages, HNSW (its efSearch kept)
     bm25/           the bm25s index of each entry's whole text
     query.json      the glossary's phrases and every indexed word, for understanding queries
 
@@ -25,7 +26,7 @@ import tempfile
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +50,7 @@ class Manifest(TypedDict):
     entries: dict[str, str]  # entry id → content hash
     files: dict[str, list[int]]  # content file → [mtime_ns, size], for staleness
     passages: int
+    index: NotRequired[str]  # the dense index's kind, FlatIP or HNSWFlat (absent before HNSW: FlatIP)
     vocabulary: dict[str, list[str]]  # filter name → the values it accepts
     onnx: str  # the query encoder's folder, relative to the data folder
 
@@ -142,6 +144,11 @@ class IndexVersion:
         import faiss
 
         return faiss.read_index(str(self.path / "dense.faiss"))
+
+    @property
+    def index_kind(self) -> str:
+        """The dense index's kind: ``FlatIP`` or ``HNSWFlat``."""
+        return self.manifest.get("index", "FlatIP")
 
     def bm25_index(self) -> Any:  # bm25s.BM25: bm25s ships no type information
         import bm25s

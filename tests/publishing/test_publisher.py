@@ -15,7 +15,7 @@ from kb.errors import SyncFailed
 from kb.publishing.publisher import KEEP_EDITIONS, Publisher, content_version
 from kb.publishing.state import EDITIONS_DIR, read_state
 from kb.publishing.sync import sync
-from tests.conftest import new_case_study
+from tests.conftest import MINI_IDS, new_case_study
 
 pytestmark = pytest.mark.slow
 
@@ -194,3 +194,22 @@ def test_a_burst_of_changes_is_published_once_and_builds_never_overlap(fresh_min
     assert len(published) == 1, published
     state = read_state(data)
     assert state is not None and state.entries == first.entries + 6
+
+
+def test_once_the_model_is_exported_the_publisher_embeds_without_torch(fresh_mini: tuple[Path, Path]) -> None:
+    """The publisher holds the ONNX export, not torch and the model (~850 MB), once the
+    first build has exported it: a new entry is embedded and published without torch."""
+    import sys
+
+    content, data = fresh_mini
+    add_entry(content, "ambulance-pharmacists")
+    script = (
+        "import sys; from pathlib import Path; from kb.publishing.publisher import Publisher; "
+        f"out = Publisher(Path({str(content)!r}), Path({str(data)!r}), build_site=False).publish(); "
+        f"assert out.published and out.state.entries == {len(MINI_IDS) + 1}, out; "
+        "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    searcher = KnowledgeBase.open(content, data).searcher()
+    assert searcher.search("pharmacists answering paramedics' medicines questions", k=1)[0].id == "ambulance-pharmacists"

@@ -271,3 +271,16 @@ def test_hybrid_beats_bm25_on_the_shipped_queries(real_kb: KnowledgeBase) -> Non
     modes = report["modes"]
     assert modes["hybrid"].mrr > modes["bm25"].mrr
     assert modes["hybrid"].ndcg5 > modes["bm25"].ndcg5
+
+
+def test_top_of_many_scores_is_the_same_as_a_plain_sort() -> None:
+    """`top` takes a numpy short cut past 8k scores (a big index); ties still go by index."""
+    import random
+
+    from kb.search.searcher import top
+
+    rng = random.Random(1)
+    for _ in range(300):
+        k = rng.randint(1, 60)
+        scores = {rng.randint(0, 10**6): rng.choice([rng.random(), 0.5, 0.25, 1.0]) for _ in range(rng.randint(1, 3000))}
+        assert top(scores, k) == sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
