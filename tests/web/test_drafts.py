@@ -86,7 +86,11 @@ def test_similar_looks_at_whatever_the_draft_has_so_far(site: dict[str, Any]) ->
     assert call(app, "POST", "/api/similar", json=unrelated, headers=auth["college"]).json()["similar"] == []
     # No text yet: nothing to compare. What it has is checked as a submission's would be.
     assert call(app, "POST", "/api/similar", json={"type": "case-study"}, headers=auth["college"]).json() == {"similar": [], "warnings": []}
-    for wrong, where in [({}, ["body", "type"]), ({"type": "no-such-type", "title": "x"}, ["body", "type"]), ({"type": "case-study", "title": 7}, ["body", "title"])]:
+    for wrong, where in [
+        ({}, ["body", "type"]),
+        ({"type": "no-such-type", "title": "x"}, ["body", "type"]),
+        ({"type": "case-study", "title": 7}, ["body", "title"]),
+    ]:
         refused = call(app, "POST", "/api/similar", json=wrong, headers=auth["college"])
         assert refused.status_code == 422 and where in [p["loc"] for p in refused.json()["detail"]], refused.text
     half = started | {"sources": [{"page": 3}], "themes": ["dementia"]}  # a source without its document is a problem
