@@ -56,4 +56,4 @@ class Bm25Ranker:
         hits = np.flatnonzero(scores > 0)
         if len(hits) > limit:
             hits = hits[np.argpartition(-scores[hits], limit)[:limit]]
-        return {int(allowed[j]): float(scores[j]) for j in hits}
+        return dict(zip(allowed[hits].tolist(), scores[hits].tolist(), strict=True))  # plain ints and floats, made in C

@@ -12,6 +12,8 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+import numpy as np
+
 E = TypeVar("E", bound=Hashable)
 
 RRF_K = 60.0  # the constant of the paper that introduced RRF (Cormack et al., 2009)
@@ -37,11 +39,22 @@ def normalise(scores: Mapping[E, float]) -> dict[E, float]:
 
 
 def weighted(rankings: list[Mapping[E, float]], weights: list[float]) -> dict[E, float]:
-    """Normalised-score combination: keeps how far ahead the leaders are."""
+    """Normalised-score combination: keeps how far ahead the leaders are.
+
+    The same arithmetic as :func:`normalise`, done on arrays: a big index passes a
+    thousand or more candidates per ranker, and dict arithmetic was most of fusion's time."""
     fused: dict[E, float] = {}
     for scores, weight in zip(rankings, weights, strict=True):
-        for entry, score in normalise(scores).items():
-            fused[entry] = fused.get(entry, 0.0) + weight * score
+        if not scores:
+            continue
+        values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+        low, high = values.min(), values.max()
+        if high <= low:
+            values = np.full(len(values), 1.0 if high > 0 else 0.0)
+        else:
+            values = (values - low) / (high - low)
+        for entry, score in zip(scores, (weight * values).tolist(), strict=True):
+            fused[entry] = fused.get(entry, 0.0) + score
     return fused
 
 

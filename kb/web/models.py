@@ -139,6 +139,7 @@ class Health(BaseModel):
     passages: int
     built_at: str
     model: str
+    index: str = Field(description="The dense index's kind: FlatIP (exact) or, past the size set in kb/search/index.py, HNSWFlat (approximate).")
     version: str = Field(description="The published content version being served ('' if served unpublished, as `kb serve` started).")
     published_at: str = Field(description="When that version was published (UTC, ISO 8601; '' if not published).")
     pending_problems: int = Field(description="Problems that keep the newest content from being published (`kb validate` lists them).")

@@ -26,6 +26,7 @@ def health(edition: EditionDep) -> Health:
         passages=manifest["passages"],
         built_at=manifest["built_at"],
         model=manifest["model"],
+        index=manifest.get("index", "FlatIP"),
         version=edition.version,
         published_at=edition.published_at,
         pending_problems=state.pending_problems if state else 0,

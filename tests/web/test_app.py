@@ -107,7 +107,7 @@ def test_entry_similar_taxonomy_and_health(api) -> None:
     assert len(similar) == 2 and "navigators" not in [s["id"] for s in similar]
     assert "frailty" in [t["id"] for t in call(api, "/api/taxonomy").json()["themes"]]
     health = call(api, "/api/health").json()
-    assert health["status"] == "ok" and health["entries"] == 7 and health["built_at"]
+    assert health["status"] == "ok" and health["entries"] == 7 and health["built_at"] and health["index"] == "FlatIP"
 
 
 def test_unknown_ids_and_paths_are_json_404(api) -> None:
