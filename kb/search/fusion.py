@@ -49,10 +49,7 @@ def weighted(rankings: list[Mapping[E, float]], weights: list[float]) -> dict[E,
             continue
         values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
         low, high = values.min(), values.max()
-        if high <= low:
-            values = np.full(len(values), 1.0 if high > 0 else 0.0)
-        else:
-            values = (values - low) / (high - low)
+        values = (values - low) / (high - low) if high > low else np.full(len(values), 1.0 if high > 0 else 0.0)
         for entry, score in zip(scores, (weight * values).tolist(), strict=True):
             fused[entry] = fused.get(entry, 0.0) + score
     return fused
