@@ -16,7 +16,7 @@ from typing import Annotated, Any, get_origin
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from kb.content import REFERENCE_FIELDS, Content
+from kb.content import REFERENCE_FIELDS, Content, reference_choices
 from kb.core import KnowledgeBase
 from kb.curation.body import JSON_TYPES, ServerFields, parse_body
 from kb.curation.checks import look_for_similar
@@ -85,17 +85,10 @@ def _one(entry_type: str) -> str:
 
 
 def _choices(content: Content) -> dict[str, dict[str, str]]:
-    vocabularies = content.taxonomy.vocabularies()
-    names = {
-        field: {i: content.term_name(target if target in vocabularies else field, i) for i in ids} for field, (target, ids) in _references(content).items()
-    }
+    """Field → id → the name a person knows it by: a term's name, an entry's title, a document's title."""
+    names = {field: {i: content.term_name(target, i) for i in reference_choices(content, target)} for field, target in REFERENCE_FIELDS.items()}
     names["document"] = {d.id: d.title for d in content.documents.values()}
     return names
-
-
-def _references(content: Content) -> dict[str, tuple[str, list[str]]]:
-    vocabulary = Vocabulary.of(content)
-    return {field: (REFERENCE_FIELDS[field], ids) for field, ids in vocabulary.references.items()}
 
 
 @router.post("/api/drafts/check", response_model=DraftCheck, responses=DRAFT_RESPONSES, openapi_extra={"requestBody": ENTRY_BODY})

@@ -308,7 +308,10 @@ def test_a_closed_tab_loses_nothing(served, context_at) -> None:
     open_form(again, str(served["contributor"]))
     assert again.get_by_label("Title", exact=True).input_value() == "Half-written entry about social prescribing"
     assert again.get_by_label("Summary", exact=True).input_value() == "Not finished yet."
-    again.evaluate("localStorage.clear()")
+    # Signing out (a shared computer) leaves nothing behind: neither the token nor the draft.
+    again.get_by_role("button", name="Sign out").click()
+    again.get_by_label("Invite link or token").wait_for(timeout=20_000)
+    assert again.evaluate("[sessionStorage.getItem('kb-token'), localStorage.getItem('kb-contribute-draft')]") == [None, None]
 
 
 def test_a_likely_duplicate_is_shown_while_typing(served, context_at) -> None:

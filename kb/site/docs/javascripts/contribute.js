@@ -483,7 +483,8 @@ document$.subscribe(function () {
     whoBox.replaceChildren(el("p", "", "Signed in as " + who.name + (who.role === "reviewer" ? " (reviewer)" : "") + ". "));
     var out = el("button", "md-button kb-signout", "Sign out");
     out.type = "button";
-    out.addEventListener("click", function () { S.forget(); location.reload(); });
+    // On a shared computer the next person must find nothing: the draft goes with the token.
+    out.addEventListener("click", function () { clearTimeout(saving); localStorage.removeItem(DRAFT); S.forget(); location.reload(); });
     whoBox.firstChild.append(out);
     S.api("GET", "/api/drafts/form").then(function (answer) {
       if (answer.status !== 200) { status.textContent = "The form could not be loaded: " + S.message(answer); return; }
