@@ -171,21 +171,16 @@ def similar_to(
     return sorted(found, key=lambda f: (-f.similarity, f.id)), notes
 
 
-def similar_to_draft(
-    draft: EntryBase, content: Content, data_dir: Path, encoder: Encoder | None = None, threshold: float = SIMILAR_THRESHOLD
-) -> list[SimilarEntry]:
+def similar_to_draft(draft: EntryBase, content: Content, version: IndexVersion, encoder: Encoder, threshold: float = SIMILAR_THRESHOLD) -> list[SimilarEntry]:
     """Indexed entries of the draft's type very like an unfinished entry, each compared on
     the fields the draft has so far: a draft of a title and a summary against the others'
     titles and summaries, since a whole entry's centre drifts away from any one part of it
-    (a copied title and summary scored 0.73 to 0.88 against the whole entry's centre)."""
+    (a copied title and summary scored 0.73 to 0.88 against the whole entry's centre).
+    ``version`` is the index a searcher has loaded: its passages are read once, not per call."""
     from kb.search.passages import passages
 
-    version = IndexVersion.current(data_dir)
     fields = {p.field for p in passages(draft)}
-    if version is None or not fields:
-        return []
-    encoder = encoder or Catalogue.load(data_dir).encoder()  # type: ignore[union-attr]  # an index exists
-    if encoder is None:
+    if not fields:
         return []
     mine = entry_vector(draft, encoder)
     vectors = version.vectors(mmap=True)

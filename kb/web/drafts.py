@@ -145,7 +145,8 @@ def entries_like(shared: Services, body: bytes, media: str, who: str) -> Similar
     if entry is None:
         return SimilarDrafts(similar=[], warnings=[])
     try:
-        similar = similar_to_draft(entry, content, shared.origin.data_dir, shared.searcher.encoder)
+        searcher = shared.searcher
+        similar = similar_to_draft(entry, content, searcher.version, searcher.encoder)
     except Exception:
         log.exception("similar entries to a draft were not looked for")
         similar = []

@@ -38,20 +38,17 @@ def pending_status(submission: Submission) -> SubmissionStatus:
 
 
 def decided_status(decided: Decided) -> SubmissionStatus:
+    """As when it was pending, with the decision: published with its page, or rejected with the reason."""
     sub = decided.submission
     published = decided.outcome == "approved"
-    return SubmissionStatus(
-        id=sub.id,
-        type=sub.type,
-        title=sub.title,
-        submitted_by=sub.submitted_by,
-        submitted_at=sub.submitted_at,
-        status="published" if published else "rejected",
-        decided_by=decided.by,
-        decided_at=decided.at,
-        reason=None if published else decided.reason,
-        url=entry_url(sub.type, sub.id) if published and sub.type else None,
-        warnings=_warnings(sub),
+    return pending_status(sub).model_copy(
+        update={
+            "status": "published" if published else "rejected",
+            "decided_by": decided.by,
+            "decided_at": decided.at,
+            "reason": None if published else decided.reason,
+            "url": entry_url(sub.type, sub.id) if published and sub.type else None,
+        }
     )
 
 

@@ -11,13 +11,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import KB, REAL_CONTENT, env_with
+from tests.conftest import ARTIFACTS, KB, REAL_CONTENT, env_with
 from tests.helpers import kb_serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -26,18 +23,6 @@ def brief_url(real_index: Path, tmp_path_factory: pytest.TempPathFactory):  # ty
     shutil.copytree(REAL_CONTENT, project / "content")
     with kb_serve(KB, project / "content", real_index, env=env_with()) as (base, _proc):
         yield base, f"{base}/api/brief?{urlencode({'q': 'frailty workforce', 'format': 'html'})}"
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is not installed: run `make browser` (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.parametrize("width", [1280, 390])
