@@ -41,8 +41,9 @@ def normalise(scores: Mapping[E, float]) -> dict[E, float]:
 def weighted(rankings: list[Mapping[E, float]], weights: list[float]) -> dict[E, float]:
     """Normalised-score combination: keeps how far ahead the leaders are.
 
-    The same arithmetic as :func:`normalise`, done on arrays: a big index passes a
-    thousand or more candidates per ranker, and dict arithmetic was most of fusion's time."""
+    The same arithmetic as :func:`normalise`, on arrays, and only the entries several
+    rankers found are added one by one: a big index passes a thousand or more candidates
+    per ranker, and per-entry dict arithmetic was most of fusion's time."""
     fused: dict[E, float] = {}
     for scores, weight in zip(rankings, weights, strict=True):
         if not scores:
@@ -50,8 +51,11 @@ def weighted(rankings: list[Mapping[E, float]], weights: list[float]) -> dict[E,
         values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
         low, high = values.min(), values.max()
         values = (values - low) / (high - low) if high > low else np.full(len(values), 1.0 if high > 0 else 0.0)
-        for entry, score in zip(scores, (weight * values).tolist(), strict=True):
-            fused[entry] = fused.get(entry, 0.0) + score
+        mine = dict(zip(scores, (weight * values).tolist(), strict=True))
+        earlier = {entry: fused[entry] for entry in fused.keys() & mine.keys()}
+        fused.update(mine)
+        for entry, score in earlier.items():
+            fused[entry] = score + mine[entry]
     return fused
 
 

@@ -37,3 +37,19 @@ def test_strategies_are_the_functions_with_their_settings() -> None:
 def test_the_shipped_default_is_equal_weight_min_max() -> None:
     """The one default both `kb find` and `kb eval` use (see README)."""
     assert fusion.WeightedMinMax(dense_weight=0.5) == fusion.DEFAULT
+
+
+def test_weighted_adds_what_both_rankers_found_like_plain_arithmetic() -> None:
+    import random
+
+    rng = random.Random(3)
+    for _ in range(200):
+        rankings = [{rng.randint(0, 300): rng.random() * 10 for _ in range(rng.randint(0, 200))} for _ in range(2)]
+        weights = [rng.random(), rng.random()]
+        expected: dict[int, float] = {}
+        for scores, weight in zip(rankings, weights, strict=True):
+            for entry, value in fusion.normalise(scores).items():
+                expected[entry] = expected.get(entry, 0.0) + weight * value
+        got = fusion.weighted(rankings, weights)
+        assert got.keys() == expected.keys()
+        assert all(abs(got[e] - expected[e]) < 1e-12 for e in expected)

@@ -273,6 +273,32 @@ def test_hybrid_beats_bm25_on_the_shipped_queries(real_kb: KnowledgeBase) -> Non
     assert modes["hybrid"].ndcg5 > modes["bm25"].ndcg5
 
 
+def test_bm25_on_a_thread_answers_as_in_the_callers(real_kb: KnowledgeBase) -> None:
+    """A big collection's BM25 runs beside the query's embedding: the answers are the same."""
+    from kb.search.evaluate import load_queries
+    from kb.search.searcher import Searcher
+
+    plain = real_kb.searcher()
+    threaded = Searcher(plain.version, plain.encoder, bm25_thread_from=1)
+    assert plain.bm25_thread_from > len(plain)  # the real content is scored in the caller's thread
+    for query in load_queries(REAL_CONTENT.parent / "tests" / "eval" / "queries.yaml")[:40]:
+        for mode in ("hybrid", "bm25"):
+            assert threaded.answer(query.text, 10, None, mode=mode) == plain.answer(query.text, 10, None, mode=mode)
+
+
+def test_forms_searched_in_one_call_keep_each_entrys_best(real_kb: KnowledgeBase) -> None:
+    """A query's forms (as typed; expanded) go to faiss together; each entry keeps its best."""
+    searcher = real_kb.searcher()
+    forms = searcher.encoder.encode(["AHP workforce", "AHP (allied health professional) workforce"])
+    everything = searcher.selections.get("all", {})
+    together, where = searcher.dense.scores(forms, everything, 50)
+    apart = [searcher.dense.scores(form, everything, 50)[0] for form in forms]
+    assert together.keys() == apart[0].keys() | apart[1].keys()
+    for entry, score in together.items():
+        assert score == max(a[entry] for a in apart if entry in a)
+        assert np.isclose(float(np.max(searcher.dense.vectors[where[entry]] @ forms.T)), score, atol=1e-5)
+
+
 def test_top_of_many_scores_is_the_same_as_a_plain_sort() -> None:
     """`top` takes a numpy short cut past 8k scores (a big index); ties still go by index."""
     import random
