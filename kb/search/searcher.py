@@ -177,7 +177,13 @@ class Searcher:
 
     def _dense(self, vectors: npt.NDArray[np.float32], selection: Selection, k: int) -> dict[int, float]:
         """Each entry's best cosine over the query's forms (as typed; corrected and expanded)."""
-        return self.dense.scores(vectors, selection, k)[0]
+        best: dict[int, float] = {}
+        for vector in vectors:
+            scores, _ = self.dense.scores(vector, selection, k)
+            for entry, score in scores.items():
+                if score > best.get(entry, -1.0):
+                    best[entry] = score
+        return best
 
     def _with_sentences(self, dense: dict[int, float], sentences: npt.NDArray[np.float32]) -> dict[int, float]:
         """A long statement: each entry keeps the better of its cosine with the whole

@@ -286,17 +286,20 @@ def test_bm25_on_a_thread_answers_as_in_the_callers(real_kb: KnowledgeBase) -> N
             assert threaded.answer(query.text, 10, None, mode=mode) == plain.answer(query.text, 10, None, mode=mode)
 
 
-def test_forms_searched_in_one_call_keep_each_entrys_best(real_kb: KnowledgeBase) -> None:
-    """A query's forms (as typed; expanded) go to faiss together; each entry keeps its best."""
+def test_an_entrys_dense_score_is_its_best_passage_over_the_querys_forms(real_kb: KnowledgeBase) -> None:
+    """A query's forms (as typed; expanded) are searched in turn; each entry keeps its best."""
     searcher = real_kb.searcher()
     forms = searcher.encoder.encode(["AHP workforce", "AHP (allied health professional) workforce"])
     everything = searcher.selections.get("all", {})
-    together, where = searcher.dense.scores(forms, everything, 50)
-    apart = [searcher.dense.scores(form, everything, 50)[0] for form in forms]
-    assert together.keys() == apart[0].keys() | apart[1].keys()
-    for entry, score in together.items():
-        assert score == max(a[entry] for a in apart if entry in a)
-        assert np.isclose(float(np.max(searcher.dense.vectors[where[entry]] @ forms.T)), score, atol=1e-5)
+    best = searcher._dense(forms, everything, 50)
+    apart = [searcher.dense.scores(form, everything, 50) for form in forms]
+    assert best.keys() == apart[0][0].keys() | apart[1][0].keys()
+    for entry, score in best.items():
+        assert score == max(scores[entry] for scores, _ in apart if entry in scores)
+    for (scores, where), form in zip(apart, forms, strict=True):
+        for entry, row in where.items():  # the passage shown is the entry's closest
+            assert row in searcher.version.rows_of[entry]
+            assert np.isclose(float(np.max(searcher.dense.vectors[searcher.version.rows_of[entry]] @ form)), scores[entry], atol=1e-5)
 
 
 def test_top_of_many_scores_is_the_same_as_a_plain_sort() -> None:
