@@ -322,7 +322,7 @@ class KnowledgeBase:
         graded query file; with ``off_topic_file``, how often "no close match" is said
         rightly (off-topic challenges) and wrongly (the graded queries)."""
         from kb.search import evaluate
-        from kb.search.passages import passages
+        from kb.search.passages import bm25_text, passages
 
         searcher = self.searcher(progress, notice)
         queries = evaluate.load_queries(query_file, set(searcher.position))
@@ -332,7 +332,8 @@ class KnowledgeBase:
             report["honesty"] = evaluate.honesty(searcher, queries, evaluate.load_off_topic(off_topic_file))
         if variants:
             texts = {e.id: f"{e.title}. " + " ".join(p.text for p in passages(e)) for e in self.content.case_studies()}
-            report["variants"] = evaluate.design_variants(searcher, queries, texts)
+            bm25_texts = [bm25_text(self.content.entries[r["id"]], self.content) for r in searcher.records]
+            report["variants"] = evaluate.design_variants(searcher, queries, texts, bm25_texts)
         return report
 
     def similar(

@@ -21,6 +21,8 @@ import numpy as np
 
 from kb import documents
 from kb.entry_types import ENTRY_TYPES
+from kb.search import bm25
+from kb.search.bm25 import Bm25Ranker
 from kb.search.encoder import Encoder
 from kb.search.fusion import ReciprocalRank, WeightedMinMax
 from kb.search.searcher import Searcher
@@ -174,8 +176,9 @@ def honesty(searcher: Searcher, queries: list[Query], off_topic: list[str]) -> H
     return Honesty(len(off_topic), sum(flagged(t) for t in off_topic), len(queries), len(wrong), wrong)
 
 
-def design_variants(searcher: Searcher, queries: list[Query], entry_texts: dict[str, str]) -> dict[str, Scores]:
-    """Alternatives to the shipped design, scored on the same queries."""
+def design_variants(searcher: Searcher, queries: list[Query], entry_texts: dict[str, str], bm25_texts: list[str]) -> dict[str, Scores]:
+    """Alternatives to the shipped design, scored on the same queries. ``bm25_texts``: the
+    text BM25 indexes for each of the searcher's records, in order."""
     ids = [r["id"] for r in searcher.records if r["type"] == "case-study"]
     texts = [entry_texts[i] for i in ids]
     out: dict[str, Scores] = {}
@@ -183,6 +186,7 @@ def design_variants(searcher: Searcher, queries: list[Query], entry_texts: dict[
     out["dense, best passage (shipped)"] = run(mode_ranker(searcher, "dense"), queries)
     out["bm25, unstemmed"] = run(unstemmed_ranker(ids, texts), queries)
     out["bm25, stemmed (shipped)"] = run(mode_ranker(searcher, "bm25"), queries)
+    out["hybrid, bm25 k1 1.5 (bm25s's default)"] = run(mode_ranker(searcher.using(bm25=Bm25Ranker(bm25.build(bm25_texts, k1=1.5))), "hybrid"), queries)
     for k in (60.0, 10.0):
         out[f"hybrid, RRF k={k:g}"] = run(mode_ranker(searcher.using(ReciprocalRank(k)), "hybrid"), queries)
     for weight in (0.4, 0.5, 0.6, 0.7, 0.8):

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kb.errors import IndexMissing  # noqa: F401  (re-exported for callers)
-from kb.search.bm25 import tokenize
+from kb.search import bm25
 from kb.search.encoder import DEFAULT_MODEL, Encoder, OnnxEncoder
 from kb.search.query import StoredTerm, query_data
 from kb.search.version import IndexVersion, Manifest, publish
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from kb.models import EntryBase
     from kb.search.passages import Passage
 
-FORMAT = 4  # bump when the version's files change (3: query.json, for reading queries; 4: records carry `evidence`); vectors are kept
+FORMAT = 5  # bump when the version's files change (3: query.json, for reading queries; 4: records carry `evidence`; 5: BM25 k1 1.2); vectors are kept
 PASSAGE_FORMAT = 2  # bump when kb.passages changes what the encoder sees: vectors are redone
 EMBED_BATCH = 32
 
@@ -292,8 +292,4 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _save_bm25(texts: list[str], directory: Path) -> None:
-    import bm25s
-
-    retriever = bm25s.BM25()
-    retriever.index(tokenize(texts), show_progress=False)
-    retriever.save(str(directory), show_progress=False)
+    bm25.build(texts).save(str(directory), show_progress=False)

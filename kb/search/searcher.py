@@ -95,11 +95,12 @@ class Searcher:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-bm25")
         weakref.finalize(self, self._pool.shutdown, wait=False)  # a republished index drops this searcher
 
-    def using(self, fusion: Fusion) -> Searcher:
-        """This searcher with another fusion strategy, sharing everything loaded: how
-        ``kb eval --variants`` compares strategies without loading the index again."""
+    def using(self, fusion: Fusion | None = None, bm25: Bm25Ranker | None = None) -> Searcher:
+        """This searcher with another fusion strategy or BM25 index, sharing everything
+        else loaded: how ``kb eval --variants`` compares designs without loading the index again."""
         other = copy.copy(self)
-        other.fusion = fusion
+        other.fusion = fusion or self.fusion
+        other.bm25 = bm25 or self.bm25
         return other
 
     @property
