@@ -217,11 +217,9 @@ class KnowledgeBase:
         return Searcher(version, self._query_encoder(version))  # the encoder first: it loads in a thread
 
     def _query_encoder(self, version: IndexVersion) -> Encoder:
-        from kb.search.encoder import OnnxEncoder, SentenceTransformerEncoder
+        from kb.search.encoder import document_encoder
 
-        if (version.onnx_dir / "model.onnx").exists():
-            return OnnxEncoder(version.onnx_dir)
-        return SentenceTransformerEncoder(version.manifest["model"])  # slower to start, same vectors
+        return document_encoder(version.onnx_dir, version.manifest["model"])  # without an export: slower to start, same vectors
 
     # --- search ----------------------------------------------------------------------
 

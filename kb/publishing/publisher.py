@@ -99,14 +99,12 @@ class Publisher:
         """The document encoder, loaded on first need and kept (loading is the slow part):
         the ONNX export once it exists, so a publisher never imports torch after the first
         build; before it, sentence-transformers (that build exports the model)."""
-        from kb.search.encoder import OnnxEncoder, SentenceTransformerEncoder
+        from kb.search.encoder import OnnxEncoder, document_encoder, exported
         from kb.search.index import onnx_dir
 
         onnx = onnx_dir(self.data_dir, self.model)
-        if not isinstance(self._encoder, OnnxEncoder) and (onnx / "model.onnx").exists():
-            self._encoder = OnnxEncoder(onnx)
-        if self._encoder is None:
-            self._encoder = SentenceTransformerEncoder(self.model)
+        if self._encoder is None or (not isinstance(self._encoder, OnnxEncoder) and exported(onnx)):
+            self._encoder = document_encoder(onnx, self.model)
         return self._encoder
 
     def publish(self, force: bool = False) -> Outcome:

@@ -187,10 +187,15 @@ class OnnxEncoder:
         return normalised
 
 
+def exported(onnx: Path) -> bool:
+    """Whether ``onnx`` holds the model's ONNX export (written by ``export_onnx``)."""
+    return (onnx / "model.onnx").exists()
+
+
 def document_encoder(onnx: Path, model: str = DEFAULT_MODEL) -> Encoder:
-    """What an index build embeds passages with: the ONNX export in ``onnx`` when there is
-    one (no torch, faster, the same vectors), else sentence-transformers (the build then
+    """What embeds passages and queries: the ONNX export in ``onnx`` when there is one (no
+    torch, faster, the same vectors), else sentence-transformers (an index build then
     exports it, and embeds with the export: kb.search.index.build)."""
-    if (onnx / "model.onnx").exists():
+    if exported(onnx):
         return OnnxEncoder(onnx)
     return SentenceTransformerEncoder(model)

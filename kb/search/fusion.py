@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 E = TypeVar("E", bound=Hashable)
 
@@ -30,28 +31,28 @@ def rrf(rankings: list[Mapping[E, float]], k: float = RRF_K) -> dict[E, float]:
 
 def normalise(scores: Mapping[E, float]) -> dict[E, float]:
     """Min-max to [0, 1] so a cosine and a BM25 score can be added."""
-    if not scores:
-        return {}
-    low, high = min(scores.values()), max(scores.values())
-    if high <= low:
-        return {e: (1.0 if high > 0 else 0.0) for e in scores}
-    return {e: (s - low) / (high - low) for e, s in scores.items()}
+    return dict(zip(scores, _min_max(scores).tolist(), strict=True))
+
+
+def _min_max(scores: Mapping[E, float]) -> npt.NDArray[np.float64]:
+    """The scores' values scaled to [0, 1], in the mapping's order (all 1.0 when they are
+    equal and positive, 0.0 when equal and not)."""
+    values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+    if not len(values):
+        return values
+    low, high = values.min(), values.max()
+    return (values - low) / (high - low) if high > low else np.full(len(values), 1.0 if high > 0 else 0.0)
 
 
 def weighted(rankings: list[Mapping[E, float]], weights: list[float]) -> dict[E, float]:
     """Normalised-score combination: keeps how far ahead the leaders are.
 
-    The same arithmetic as :func:`normalise`, on arrays, and only the entries several
-    rankers found are added one by one: a big index passes a thousand or more candidates
-    per ranker, and per-entry dict arithmetic was most of fusion's time."""
+    Scaled on arrays, and only the entries several rankers found are added one by one: a
+    big index passes a thousand or more candidates per ranker, and per-entry dict
+    arithmetic was most of fusion's time."""
     fused: dict[E, float] = {}
     for scores, weight in zip(rankings, weights, strict=True):
-        if not scores:
-            continue
-        values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
-        low, high = values.min(), values.max()
-        values = (values - low) / (high - low) if high > low else np.full(len(values), 1.0 if high > 0 else 0.0)
-        mine = dict(zip(scores, (weight * values).tolist(), strict=True))
+        mine = dict(zip(scores, (weight * _min_max(scores)).tolist(), strict=True))
         earlier = {entry: fused[entry] for entry in fused.keys() & mine.keys()}
         fused.update(mine)
         for entry, score in earlier.items():

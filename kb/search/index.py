@@ -143,15 +143,15 @@ def build(
         if plan.todo:  # the export embeds faster than torch, and the same (tests/search/test_encoder.py)
             encoder = OnnxEncoder(onnx)
     vectors = _vectors(plan, encoder, progress)
+    kind = dense_kind(len(plan.passages), hnsw_from)
 
     def write(folder: Path) -> None:
-        kind = _write_files(folder, content, entries, plan.passages, vectors, hnsw_from)
+        _write_files(folder, content, entries, plan.passages, vectors, kind)
         manifest = _manifest(content, data_dir, model, hashes, vectors, started, kind)
         _write_json(folder / "manifest.json", manifest)  # last: its presence marks a complete version
 
     version = f"index-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
     publish(data_dir, version, write)
-    kind = dense_kind(len(plan.passages), hnsw_from)
     return BuildReport(version, len(entries), len(plan.passages), len(plan.todo), plan.reused_entries, time.perf_counter() - started, kind)
 
 
@@ -245,13 +245,12 @@ def dense_index(vectors: npt.NDArray[np.float32], kind: str) -> faiss.Index:
     return dense
 
 
-def _write_files(folder: Path, content: Content, entries: list[EntryBase], passages: list[Passage], vectors: npt.NDArray[np.float32], hnsw_from: int) -> str:
-    """Write the version's files; returns the dense index's kind."""
+def _write_files(folder: Path, content: Content, entries: list[EntryBase], passages: list[Passage], vectors: npt.NDArray[np.float32], kind: str) -> None:
+    """Write the version's files, the dense index of ``kind`` among them."""
     import faiss
 
     from kb.search.passages import bm25_text, record
 
-    kind = dense_kind(len(vectors), hnsw_from)
     faiss.write_index(dense_index(vectors, kind), str(folder / "dense.faiss"))
     np.save(folder / "vectors.npy", vectors)
     _write_json(folder / "passages.json", [{"entry_id": p.entry_id, "field": p.field, "text": p.text} for p in passages])
@@ -259,7 +258,6 @@ def _write_files(folder: Path, content: Content, entries: list[EntryBase], passa
     texts = [bm25_text(e, content) for e in entries]
     _save_bm25(texts, folder / "bm25")
     _write_json(folder / "query.json", query_data(glossary_terms(content), texts))
-    return kind
 
 
 def _manifest(content: Content, data_dir: Path, model: str, hashes: dict[str, str], vectors: npt.NDArray[np.float32], started: float, kind: str) -> Manifest:

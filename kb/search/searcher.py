@@ -166,10 +166,8 @@ class Searcher:
             dense = self._dense(vectors[:forms], selection, k if mode == "dense" else max(k, FUSION_CANDIDATES))
             if len(vectors) > forms:
                 dense = self._with_sentences(dense, vectors[forms:])
-        if bm25_job is not None:
-            bm25 = bm25_job.result()
-        elif mode != "dense":
-            bm25 = self.bm25.scores(terms, selection.entries)
+        if mode != "dense":
+            bm25 = bm25_job.result() if bm25_job else self.bm25.scores(terms, selection.entries)
 
         ranked = top(self._combine(mode, dense, bm25), k)
         explain = self.explainer

@@ -117,9 +117,9 @@ class Catalogue:
 
     def encoder(self) -> Encoder | None:
         """The ONNX query encoder exported with the index; None rather than load torch."""
-        from kb.search.encoder import OnnxEncoder
+        from kb.search.encoder import OnnxEncoder, exported
 
-        return OnnxEncoder(self.onnx) if (self.onnx / "model.onnx").exists() else None
+        return OnnxEncoder(self.onnx) if exported(self.onnx) else None
 
 
 def content_vectors(
