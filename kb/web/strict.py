@@ -30,9 +30,10 @@ class Parsed:
 
 def wrong_types(body: bytes, media: str, content: Content, submitted_by: str) -> list[Problem]:
     """Values of another JSON type than the spec declares and, with them, the entry's
-    other problems (as curation would list them). Empty when there are none, and when
-    the body is wrong in other ways: curation says what, and where. Checked once what
-    the server sets is filled in, as curation fills it."""
+    other problems (as curation would list them). Empty when there are none. When the
+    entry is wrong in other ways too (an unfinished draft), only the wrong types: curation
+    says what else, and where. Checked once what the server sets is filled in, as
+    curation fills it."""
     parsed = parse(body, media, ServerFields(submitted_by))
     if parsed is None:
         return []
@@ -42,8 +43,11 @@ def wrong_types(body: bytes, media: str, content: Content, submitted_by: str) ->
     except ValidationError as strict:
         try:
             entry = parsed.model.model_validate_json(parsed.json)
-        except ValidationError:
-            return []
+        except ValidationError as lax:
+            # Wrong either way (an unfinished draft, say): curation lists what lax finds;
+            # the wrong types are what strict finds besides ("updated": 0 is no date).
+            known = set(pydantic_problems(lax, parsed.model, "submission", parsed.located))
+            return [p for p in pydantic_problems(strict, parsed.model, "submission", parsed.located) if p not in known]
         found = pydantic_problems(strict, parsed.model, "submission", parsed.located) + reference_problems(entry, content, "submission", parsed.located)
         return parsed.refused + found
 

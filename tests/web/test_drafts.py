@@ -90,6 +90,7 @@ def test_similar_looks_at_whatever_the_draft_has_so_far(site: dict[str, Any]) ->
         ({}, ["body", "type"]),
         ({"type": "no-such-type", "title": "x"}, ["body", "type"]),
         ({"type": "case-study", "title": 7}, ["body", "title"]),
+        ({"type": "enabler", "updated": 0}, ["body", "updated"]),  # a number is no date, unfinished or not
     ]:
         refused = call(app, "POST", "/api/similar", json=wrong, headers=auth["college"])
         assert refused.status_code == 422 and where in [p["loc"] for p in refused.json()["detail"]], refused.text
